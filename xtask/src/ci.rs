@@ -1,0 +1,84 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use xshell::{Shell, cmd};
+
+use crate::progress;
+use crate::{Outcome, project, tools, validate};
+
+struct Step {
+    name: &'static str,
+    run: fn(&Shell) -> Result<Outcome>,
+}
+
+const STEPS: &[Step] = &[
+    Step { name: "rustfmt", run: |sh| ok(cmd!(sh, "cargo fmt --all --check").run()) },
+    Step {
+        name: "clippy",
+        run: |sh| ok(cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings").run()),
+    },
+    Step { name: "cargo test", run: |sh| ok(cmd!(sh, "cargo test --workspace").run()) },
+    Step { name: "validate", run: |_| validate_server() },
+    Step { name: "deno fmt", run: |sh| deno(sh, &["fmt", "--check"]) },
+    Step { name: "deno lint", run: |sh| deno(sh, &["lint"]) },
+    Step { name: "deno check", run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/"]) },
+    Step { name: "deno test", run: |sh| deno(sh, &["task", "test"]) },
+];
+
+fn ok(result: xshell::Result<()>) -> Result<Outcome> {
+    Ok(match result {
+        Ok(()) => Outcome::Passed,
+        Err(error) => {
+            eprintln!("{error}");
+            Outcome::Failed
+        }
+    })
+}
+
+fn validate_server() -> Result<Outcome> {
+    let path = validate::find_containerfile(&project::server_dir())?;
+    let validation = validate::validate_file(&path)?;
+    let style = crate::report::Style::detect();
+    eprint!("{}", crate::report::validation::text(&validation, style));
+    let clean = !validation.failed() && validation.findings.iter().all(|f| f.severity == crate::rules::Severity::Info);
+    if !clean {
+        eprintln!("the server's Containerfile must meet every requirement with no warning");
+    }
+    Ok(if clean { Outcome::Passed } else { Outcome::Failed })
+}
+
+fn deno(sh: &Shell, args: &[&str]) -> Result<Outcome> {
+    let deno = tools::deno()?;
+    let _dir = sh.push_dir(project::server_dir());
+    ok(cmd!(sh, "{deno} {args...}").run())
+}
+
+pub fn run(_verbose: bool) -> Result<Outcome> {
+    let sh = Shell::new()?;
+    sh.change_dir(project::root());
+    let mut timings: Vec<(&str, Outcome, Duration)> = Vec::new();
+    let total = STEPS.len();
+
+    for (number, step) in STEPS.iter().enumerate() {
+        let started = Instant::now();
+        let outcome = progress::group(&format!("({}/{total}) {}", number + 1, step.name), || (step.run)(&sh))?;
+        timings.push((step.name, outcome, started.elapsed()));
+        if outcome == Outcome::Failed {
+            break;
+        }
+    }
+
+    let failed = timings.iter().any(|(_, outcome, _)| *outcome == Outcome::Failed);
+    println!("{:<12}  {:<6}  {:>8}", "step", "status", "seconds");
+    for (name, outcome, elapsed) in &timings {
+        let status = if *outcome == Outcome::Passed { "pass" } else { "FAIL" };
+        println!("{name:<12}  {status:<6}  {:>8.1}", elapsed.as_secs_f64());
+    }
+    let skipped = total - timings.len();
+    if skipped > 0 {
+        println!("{skipped} later step(s) not run");
+    }
+    Ok(if failed { Outcome::Failed } else { Outcome::Passed })
+}

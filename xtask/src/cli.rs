@@ -1,0 +1,89 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Validates, builds, smoke-tests and compares the chat server's container image",
+    after_help = "Exit status: 0 all good, 1 a check failed, 2 the tool could not do its job."
+)]
+pub struct Cli {
+    /// Show the engines' own output as it runs
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a Containerfile against the image's requirements and good practice
+    Validate(ValidateArgs),
+    /// Validate, then build the server image with docker or podman
+    BuildImage(EngineArgs),
+    /// Run the built image with a throwaway database and test it live
+    Smoke(EngineArgs),
+    /// Run the stock base image with `server/` bind-mounted, and compare
+    Compare(EngineArgs),
+    /// Validate, build, smoke-test and compare, with one summary at the end
+    Verify(EngineArgs),
+    /// Explain why a rule exists and how to fix what it reports
+    Explain(ExplainArgs),
+    /// Build local stand-ins for the upstream images, for machines that cannot pull
+    OfflineImages(EngineArgs),
+    /// Measure build, start and validation times against a naive Containerfile
+    Bench(EngineArgs),
+    /// Run every check CI runs, in the order CI runs them
+    Ci,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The Containerfile to check [default: the one in `server/`]
+    pub path: Option<PathBuf>,
+
+    /// Output format [default: `github` when GITHUB_ACTIONS=true, else `text`]
+    #[arg(long, value_enum)]
+    pub format: Option<ValidateFormat>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Human-readable, like compiler diagnostics
+    Text,
+    /// One JSON object: the file, its requirements and findings
+    Json,
+    /// GitHub workflow commands, shown as annotations
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+}
+
+#[derive(Args)]
+pub struct EngineArgs {
+    /// Container engine [default: CONTAINER_ENGINE, else docker when its daemon answers, else podman]
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineName>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineName {
+    Docker,
+    Podman,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// The rule id, as printed in brackets by `validate`
+    #[arg(required_unless_present = "list")]
+    pub rule: Option<String>,
+
+    /// List every rule with a one-line summary
+    #[arg(long, conflicts_with = "rule")]
+    pub list: bool,
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask`: the automation around the chat server's container image.
+
+mod ci;
+mod cli;
+mod containerfile;
+mod explain;
+mod progress;
+mod project;
+mod report;
+mod rules;
+mod tools;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+/// How a command that ran to the end came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    /// A check failed: a requirement, a smoke check, a benchmark bound.
+    Failed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Ci => ci::run(cli.verbose),
+        Command::BuildImage(_) => not_yet("build-image"),
+        Command::Smoke(_) => not_yet("smoke"),
+        Command::Compare(_) => not_yet("compare"),
+        Command::Verify(_) => not_yet("verify"),
+        Command::OfflineImages(_) => not_yet("offline-images"),
+        Command::Bench(_) => not_yet("bench"),
+    };
+    match result {
+        Ok(Outcome::Passed) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn not_yet(command: &str) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`{command}` is not implemented yet")
+}

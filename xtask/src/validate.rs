@@ -1,0 +1,67 @@
+//! `cargo xtask validate`: find, read, parse and check a Containerfile.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::Outcome;
+use crate::cli::{ValidateArgs, ValidateFormat};
+use crate::containerfile::Containerfile;
+use crate::report::{self, Style};
+use crate::rules::{self, Validation};
+use crate::project;
+
+pub fn run(args: &ValidateArgs) -> Result<Outcome> {
+    let path = match &args.path {
+        Some(path) => path.clone(),
+        None => find_containerfile(&project::server_dir())?,
+    };
+    let validation = validate_file(&path)?;
+
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let format = args.format.unwrap_or(if in_actions { ValidateFormat::Github } else { ValidateFormat::Text });
+    match format {
+        ValidateFormat::Text => print!("{}", report::validation::text(&validation, Style::detect())),
+        ValidateFormat::Json => println!("{:#}", report::validation::json(&validation)),
+        ValidateFormat::Github => print!("{}", report::validation::github(&validation)),
+        ValidateFormat::Sarif => println!("{:#}", report::sarif::validation(&validation)),
+    }
+    Ok(if validation.failed() { Outcome::Failed } else { Outcome::Passed })
+}
+
+/// `Containerfile`, else `Dockerfile`, in `dir`; both is an error.
+pub fn find_containerfile(dir: &Path) -> Result<PathBuf> {
+    let containerfile = dir.join("Containerfile");
+    let dockerfile = dir.join("Dockerfile");
+    match (containerfile.is_file(), dockerfile.is_file()) {
+        (true, true) => bail!(
+            "both `{}` and `{}` exist; delete `{}` so that every engine builds the same file",
+            project::display(&containerfile),
+            project::display(&dockerfile),
+            project::display(&dockerfile),
+        ),
+        (true, false) => Ok(containerfile),
+        (false, true) => Ok(dockerfile),
+        (false, false) => bail!(
+            "no `Containerfile` or `Dockerfile` in `{}`\nhint: give the file's path: `cargo xtask validate PATH`",
+            project::display(dir)
+        ),
+    }
+}
+
+/// Reads and checks one file. Unreadable input is an error; a file that does not parse is a
+/// validation with a `syntax` finding.
+pub fn validate_file(path: &Path) -> Result<Validation> {
+    let display = project::display(path);
+    if path.is_dir() {
+        bail!("`{display}` is a directory, not a Containerfile");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{display}`"))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        bail!("`{display}` is not UTF-8 text");
+    };
+    Ok(match Containerfile::parse(path, &text) {
+        Ok(file) => rules::check(&file, &display),
+        Err(error) => rules::unparsable(path, &text, &display, &error),
+    })
+}
