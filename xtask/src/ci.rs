@@ -17,13 +17,18 @@ const STEPS: &[Step] = &[
     Step { name: "rustfmt", run: |sh| ok(cmd!(sh, "cargo fmt --all --check").run()) },
     Step {
         name: "clippy",
-        run: |sh| ok(cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings").run()),
+        run: |sh| {
+            ok(cmd!(sh, "cargo clippy --workspace --all-targets --quiet -- -D warnings").run())
+        },
     },
     Step { name: "cargo test", run: |sh| ok(cmd!(sh, "cargo test --workspace").run()) },
     Step { name: "validate", run: |_| validate_server() },
     Step { name: "deno fmt", run: |sh| deno(sh, &["fmt", "--check"]) },
     Step { name: "deno lint", run: |sh| deno(sh, &["lint"]) },
-    Step { name: "deno check", run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/"]) },
+    Step {
+        name: "deno check",
+        run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/"]),
+    },
     Step { name: "deno test", run: |sh| deno(sh, &["task", "test"]) },
 ];
 
@@ -42,7 +47,8 @@ fn validate_server() -> Result<Outcome> {
     let validation = validate::validate_file(&path)?;
     let style = crate::report::Style::detect();
     eprint!("{}", crate::report::validation::text(&validation, style));
-    let clean = !validation.failed() && validation.findings.iter().all(|f| f.severity == crate::rules::Severity::Info);
+    let clean = !validation.failed()
+        && validation.findings.iter().all(|f| f.severity == crate::rules::Severity::Info);
     if !clean {
         eprintln!("the server's Containerfile must meet every requirement with no warning");
     }
@@ -63,7 +69,9 @@ pub fn run(_verbose: bool) -> Result<Outcome> {
 
     for (number, step) in STEPS.iter().enumerate() {
         let started = Instant::now();
-        let outcome = progress::group(&format!("({}/{total}) {}", number + 1, step.name), || (step.run)(&sh))?;
+        let outcome = progress::group(&format!("({}/{total}) {}", number + 1, step.name), || {
+            (step.run)(&sh)
+        })?;
         timings.push((step.name, outcome, started.elapsed()));
         if outcome == Outcome::Failed {
             break;

@@ -45,13 +45,28 @@ fn indent(text: &str) -> String {
     text.lines().map(|line| format!("    {line}\n")).collect()
 }
 
+/// Breaks `text` into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
 fn explain(rule: &RuleInfo) -> String {
     let kind = if rule.requirement {
         "requirement (cannot be silenced)".to_string()
     } else {
         format!("{} (silence with `# xtask-ignore: {} -- reason`)", rule.severity.as_str(), rule.id)
     };
-    let why: String = rule.why.split_whitespace().collect::<Vec<_>>().join(" ");
+    let why = wrap(rule.why, 80);
     format!(
         "{id}: {title}\nkind: {kind}\n\n{why}\n\nbefore:\n{before}\nafter:\n{after}\nsee: {link}\n",
         id = rule.id,

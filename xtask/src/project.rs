@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 /// The repository root: the workspace this xtask belongs to.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
 }
 
 /// The server's directory, the build context of the image.

@@ -9,5 +9,7 @@ pub fn deno() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("DENO").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(path));
     }
-    which::which("deno").context("`deno` is not on PATH\nhint: install it with `pip install deno`, or set DENO to its path")
+    which::which("deno").context(
+        "`deno` is not on PATH\nhint: install it with `pip install deno`, or set DENO to its path",
+    )
 }

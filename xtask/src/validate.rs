@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use crate::Outcome;
 use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::containerfile::Containerfile;
+use crate::project;
 use crate::report::{self, Style};
 use crate::rules::{self, Validation};
-use crate::project;
 
 pub fn run(args: &ValidateArgs) -> Result<Outcome> {
     let path = match &args.path {
@@ -19,9 +19,15 @@ pub fn run(args: &ValidateArgs) -> Result<Outcome> {
     let validation = validate_file(&path)?;
 
     let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let format = args.format.unwrap_or(if in_actions { ValidateFormat::Github } else { ValidateFormat::Text });
+    let format = args.format.unwrap_or(if in_actions {
+        ValidateFormat::Github
+    } else {
+        ValidateFormat::Text
+    });
     match format {
-        ValidateFormat::Text => print!("{}", report::validation::text(&validation, Style::detect())),
+        ValidateFormat::Text => {
+            print!("{}", report::validation::text(&validation, Style::detect()))
+        }
         ValidateFormat::Json => println!("{:#}", report::validation::json(&validation)),
         ValidateFormat::Github => print!("{}", report::validation::github(&validation)),
         ValidateFormat::Sarif => println!("{:#}", report::sarif::validation(&validation)),
@@ -64,4 +70,30 @@ pub fn validate_file(path: &Path) -> Result<Validation> {
         Ok(file) => rules::check(&file, &display),
         Err(error) => rules::unparsable(path, &text, &display, &error),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_containerfile_then_dockerfile_and_refuses_both() {
+        let dir = std::env::temp_dir().join(format!("xtask-find-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let error = find_containerfile(&dir).unwrap_err().to_string();
+        assert!(error.starts_with("no `Containerfile` or `Dockerfile` in `"), "{error}");
+
+        std::fs::write(dir.join("Dockerfile"), "FROM a\n").unwrap();
+        assert_eq!(find_containerfile(&dir).unwrap(), dir.join("Dockerfile"));
+        std::fs::write(dir.join("Containerfile"), "FROM a\n").unwrap();
+        let error = find_containerfile(&dir).unwrap_err().to_string();
+        assert!(error.starts_with("both `"), "{error}");
+        assert!(
+            error.ends_with("Dockerfile` so that every engine builds the same file"),
+            "{error}"
+        );
+        std::fs::remove_file(dir.join("Dockerfile")).unwrap();
+        assert_eq!(find_containerfile(&dir).unwrap(), dir.join("Containerfile"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

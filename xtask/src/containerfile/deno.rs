@@ -6,21 +6,71 @@ use super::words::shell_commands;
 
 /// The deno subcommands the upstream image's entrypoint script recognises.
 const SUBCOMMANDS: &[&str] = &[
-    "add", "bench", "bundle", "cache", "check", "clean", "compile", "completions", "coverage",
-    "deploy", "doc", "eval", "fmt", "help", "info", "init", "install", "jupyter", "lint", "lsp",
-    "outdated", "publish", "remove", "repl", "run", "serve", "task", "test", "types",
-    "uninstall", "update", "upgrade", "vendor",
+    "add",
+    "bench",
+    "bundle",
+    "cache",
+    "check",
+    "clean",
+    "compile",
+    "completions",
+    "coverage",
+    "deploy",
+    "doc",
+    "eval",
+    "fmt",
+    "help",
+    "info",
+    "init",
+    "install",
+    "jupyter",
+    "lint",
+    "lsp",
+    "outdated",
+    "publish",
+    "remove",
+    "repl",
+    "run",
+    "serve",
+    "task",
+    "test",
+    "types",
+    "uninstall",
+    "update",
+    "upgrade",
+    "vendor",
 ];
 
 /// Options of `deno run`, `deno cache` and `deno install` whose value may be the next word.
 const OPTIONS_WITH_VALUE: &[&str] = &[
-    "-c", "--config", "--import-map", "--cert", "--location", "--seed", "--ext", "--preload",
-    "--require", "--lock", "--node-modules-dir", "--env-file", "--frozen", "--reload", "-r",
+    "-c",
+    "--config",
+    "--import-map",
+    "--cert",
+    "--location",
+    "--seed",
+    "--ext",
+    "--preload",
+    "--require",
+    "--lock",
+    "--node-modules-dir",
+    "--env-file",
+    "--frozen",
+    "--reload",
+    "-r",
 ];
 
 /// Permission flags broader than an HTTP server with a database needs.
-pub const BROAD_PERMISSIONS: &[&str] =
-    &["-A", "--allow-all", "--allow-run", "--allow-write", "-W", "--allow-ffi", "--allow-sys", "-S"];
+pub const BROAD_PERMISSIONS: &[&str] = &[
+    "-A",
+    "--allow-all",
+    "--allow-run",
+    "--allow-write",
+    "-W",
+    "--allow-ffi",
+    "--allow-sys",
+    "-S",
+];
 
 /// The program the container runs, when it is deno.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +181,14 @@ fn split_options(args: &[String]) -> (Vec<String>, Vec<String>) {
 fn takes_separate_value(option: &str) -> bool {
     matches!(
         option,
-        "-c" | "--config" | "--import-map" | "--cert" | "--location" | "--seed" | "--ext"
-            | "--preload" | "--require"
+        "-c" | "--config"
+            | "--import-map"
+            | "--cert"
+            | "--location"
+            | "--seed"
+            | "--ext"
+            | "--preload"
+            | "--require"
     )
 }
 
@@ -158,16 +214,15 @@ pub fn cache_commands(run: &Command, heredocs: &[String]) -> Vec<CacheCommand> {
         Command::Shell(line) => {
             // `RUN <<EOF` and `RUN <<EOF sh` make the here-document the script itself.
             let words: Vec<&str> = line.split_whitespace().collect();
-            let program: Vec<&str> = words.iter().copied().filter(|w| !w.starts_with("<<")).collect();
+            let program: Vec<&str> =
+                words.iter().copied().filter(|w| !w.starts_with("<<")).collect();
             let runs_heredoc = match program.as_slice() {
                 [] => true,
-                [shell, options @ ..] => is_shell(shell) && options.iter().all(|o| o.starts_with('-')),
+                [shell, options @ ..] => {
+                    is_shell(shell) && options.iter().all(|o| o.starts_with('-'))
+                }
             };
-            if runs_heredoc && !heredocs.is_empty() {
-                heredocs.join("\n")
-            } else {
-                line.clone()
-            }
+            if runs_heredoc && !heredocs.is_empty() { heredocs.join("\n") } else { line.clone() }
         }
     };
 
@@ -252,8 +307,11 @@ fn cache_command(argv: &[String]) -> Option<CacheCommand> {
                 return None;
             }
             let configured_dependencies = entrypoints.is_empty() && !has_packages;
-            (configured_dependencies || !entrypoints.is_empty())
-                .then_some(CacheCommand { directory: None, entrypoints, configured_dependencies })
+            (configured_dependencies || !entrypoints.is_empty()).then_some(CacheCommand {
+                directory: None,
+                entrypoints,
+                configured_dependencies,
+            })
         }
         _ => None,
     }
@@ -288,7 +346,8 @@ mod tests {
 
     #[test]
     fn reads_shell_forms_and_options_with_values() {
-        let cmd = Command::Shell("exec deno run -c deno.json --allow-net src/main.ts --port 1".into());
+        let cmd =
+            Command::Shell("exec deno run -c deno.json --allow-net src/main.ts --port 1".into());
         let args = deno_arguments(&container_argv(None, Some(&cmd))).unwrap();
         let run = parse_run(&args).unwrap();
         assert_eq!(run.script.as_deref(), Some("src/main.ts"));
@@ -313,7 +372,10 @@ mod tests {
         assert_eq!(found[0].entrypoints, ["main.ts"]);
 
         let stdin = Command::Shell("<<A cat > main.ts && deno cache main.ts".into());
-        assert_eq!(cache_commands(&stdin, &["deno cache other.ts\n".into()])[0].entrypoints, ["main.ts"]);
+        assert_eq!(
+            cache_commands(&stdin, &["deno cache other.ts\n".into()])[0].entrypoints,
+            ["main.ts"]
+        );
         let sh = Command::Shell("<<EOF sh -e".into());
         assert_eq!(cache_commands(&sh, &["deno cache x.ts\n".into()])[0].entrypoints, ["x.ts"]);
 

@@ -71,11 +71,8 @@ pub fn mask(text: &str, escape: char) -> Masked {
             let mut cursor = index;
             while let Some(range) = lines.get(cursor) {
                 let body_line = &text[range.clone()];
-                let compared = if marker.strip_tabs {
-                    body_line.trim_start_matches('\t')
-                } else {
-                    body_line
-                };
+                let compared =
+                    if marker.strip_tabs { body_line.trim_start_matches('\t') } else { body_line };
                 cursor += 1;
                 if compared.trim_end_matches('\r') == marker.name {
                     end = Some(range.end);
@@ -136,7 +133,9 @@ fn find_markers(text: &str, range: Range<usize>) -> Vec<Marker> {
             (Some(q), b) if b == q => quote = None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(byte),
-            (None, b'<') if bytes.get(at + 1) == Some(&b'<') && bytes.get(at + 2) != Some(&b'<') => {
+            (None, b'<')
+                if bytes.get(at + 1) == Some(&b'<') && bytes.get(at + 2) != Some(&b'<') =>
+            {
                 if at > range.start && bytes[at - 1] == b'<' {
                     at += 1;
                     continue;

@@ -59,7 +59,6 @@ pub struct Instruction {
 pub struct Flag {
     pub name: String,
     pub value: Option<String>,
-    pub position: Position,
 }
 
 /// A `RUN`, `CMD`, `ENTRYPOINT` or `HEALTHCHECK` command.
@@ -74,7 +73,10 @@ pub enum Command {
 #[derive(Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub enum Kind {
-    From { image: String, alias: Option<String> },
+    From {
+        image: String,
+        alias: Option<String>,
+    },
     /// Raw words, `NAME` or `NAME=default`.
     Arg(Vec<String>),
     /// Raw `KEY`/value pairs.
@@ -84,12 +86,21 @@ pub enum Kind {
     Cmd(Command),
     Entrypoint(Command),
     /// Raw sources (a here-document source is its marker, `<<EOF`) and destination.
-    Copy { sources: Vec<String>, dest: String },
-    Add { sources: Vec<String>, dest: String },
+    Copy {
+        sources: Vec<String>,
+        dest: String,
+    },
+    Add {
+        sources: Vec<String>,
+        dest: String,
+    },
     User(String),
     Workdir(String),
     Expose(Vec<String>),
-    Volume { paths: Vec<String>, json: bool },
+    Volume {
+        paths: Vec<String>,
+        json: bool,
+    },
     Stopsignal(String),
     /// `None` for `HEALTHCHECK NONE`.
     Healthcheck(Option<Command>),
@@ -144,8 +155,12 @@ impl Containerfile {
         })?;
 
         let syntax = parsed.parser_directives.syntax.as_ref().map(|d| d.value.value.to_string());
-        let mut builder = Builder { text, escape, heredocs: &masked.heredocs, position_at };
+        let mut builder =
+            Builder { text, escape, heredocs: &masked.heredocs, position_at, error: None };
         let instructions = parsed.instructions.iter().map(|i| builder.instruction(i)).collect();
+        if let Some(error) = builder.error {
+            return Err(error);
+        }
         Ok(Containerfile {
             path: path.to_path_buf(),
             text: text.to_string(),
@@ -183,6 +198,8 @@ struct Builder<'t, F> {
     escape: char,
     heredocs: &'t [Heredoc],
     position_at: F,
+    /// The first instruction whose arguments do not make sense, such as `ENV NAME`.
+    error: Option<ParseError>,
 }
 
 impl<F: Fn(usize) -> Position> Builder<'_, F> {
@@ -205,12 +222,12 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
             }
             I::Env(env) => {
                 let raw = self.raw(env.arguments.span.clone());
-                let pairs = words::parse_pairs(&raw, self.escape).unwrap_or_default();
+                let pairs = self.pairs("ENV", &raw, env.env.span.start);
                 (env.env.span.clone(), vec![], Kind::Env(pairs), env.arguments.span.end)
             }
             I::Label(label) => {
                 let raw = self.raw(label.arguments.span.clone());
-                let pairs = words::parse_pairs(&raw, self.escape).unwrap_or_default();
+                let pairs = self.pairs("LABEL", &raw, label.label.span.start);
                 (label.label.span.clone(), vec![], Kind::Label(pairs), label.arguments.span.end)
             }
             I::Run(run) => {
@@ -250,9 +267,11 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
             }
             I::Volume(volume) => {
                 let (paths, json, end) = match &volume.arguments {
-                    pd::JsonOrStringArray::Json(array) => {
-                        (array.value.iter().map(|p| p.value.to_string()).collect(), true, array.span.end)
-                    }
+                    pd::JsonOrStringArray::Json(array) => (
+                        array.value.iter().map(|p| p.value.to_string()).collect(),
+                        true,
+                        array.span.end,
+                    ),
                     pd::JsonOrStringArray::String(paths) => {
                         let end = paths.last().map_or(volume.volume.span.end, |p| p.span.end);
                         (paths.iter().map(|p| p.value.to_string()).collect(), false, end)
@@ -294,8 +313,12 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
         };
 
         let start = keyword_span.start;
-        let heredocs: Vec<Heredoc> =
-            self.heredocs.iter().filter(|h| h.marker.start >= start && h.marker.end <= end).cloned().collect();
+        let heredocs: Vec<Heredoc> = self
+            .heredocs
+            .iter()
+            .filter(|h| h.marker.start >= start && h.marker.end <= end)
+            .cloned()
+            .collect();
         let end = heredocs.last().map_or(end, |h| h.end.max(end));
         let position = (self.position_at)(start);
         let end_line = (self.position_at)(end.saturating_sub(1).max(start)).line;
@@ -311,6 +334,15 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
         }
     }
 
+    fn pairs(&mut self, name: &str, raw: &str, start: usize) -> Vec<(String, String)> {
+        words::parse_pairs(raw, self.escape).unwrap_or_else(|problem| {
+            let position = (self.position_at)(start);
+            self.error
+                .get_or_insert(ParseError { message: format!("{name}: {problem}"), position });
+            vec![]
+        })
+    }
+
     fn raw(&self, span: Range<usize>) -> String {
         words::join_continuations(&self.text[span], self.escape)
     }
@@ -321,22 +353,28 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
             .map(|flag| Flag {
                 name: flag.name.value.to_string(),
                 value: flag.value.as_ref().map(|v| v.value.to_string()),
-                position: (self.position_at)(flag.span().start),
             })
             .collect()
     }
 
     fn command(&self, command: &pd::Command<'_>) -> (Command, usize) {
         match command {
-            pd::Command::Exec(array) => {
-                (Command::Exec(array.value.iter().map(|w| w.value.to_string()).collect()), array.span.end)
+            pd::Command::Exec(array) => (
+                Command::Exec(array.value.iter().map(|w| w.value.to_string()).collect()),
+                array.span.end,
+            ),
+            pd::Command::Shell(shell) => {
+                (Command::Shell(self.raw(shell.span.clone())), shell.span.end)
             }
-            pd::Command::Shell(shell) => (Command::Shell(self.raw(shell.span.clone())), shell.span.end),
             _ => unreachable!("parse-dockerfile added a command form this model does not know"),
         }
     }
 
-    fn sources(&self, sources: &[pd::Source<'_>], dest: &pd::UnescapedString<'_>) -> (Vec<String>, String) {
+    fn sources(
+        &self,
+        sources: &[pd::Source<'_>],
+        dest: &pd::UnescapedString<'_>,
+    ) -> (Vec<String>, String) {
         let sources = sources
             .iter()
             .map(|source| match source {
@@ -366,7 +404,8 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
             let Some(comment) = line.trim().strip_prefix('#') else { break };
             let Some(rest) = comment.trim().strip_prefix("xtask-ignore:") else { continue };
             let ids = rest.split_once("--").map_or(rest, |(ids, _reason)| ids);
-            rules.extend(ids.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()));
+            rules
+                .extend(ids.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()));
         }
         rules
     }
@@ -379,7 +418,9 @@ fn heredoc_name(text: &str, heredoc: &pd::HereDoc<'_>) -> String {
     marker_line
         .split_whitespace()
         .find_map(|word| word.strip_prefix("<<"))
-        .map(|name| name.trim_start_matches('-').trim_matches(|c| c == '"' || c == '\'').to_string())
+        .map(|name| {
+            name.trim_start_matches('-').trim_matches(|c| c == '"' || c == '\'').to_string()
+        })
         .unwrap_or_default()
 }
 

@@ -156,7 +156,8 @@ pub fn places(placement: &Placement, target: &str, context: &Path) -> bool {
 
 /// `*` and `?` globbing on one path segment.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let (pattern, name): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (pattern, name): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), name.chars().collect());
     let (mut p, mut n, mut star, mut mark) = (0, 0, None, 0);
     while n < name.len() {
         if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
@@ -193,9 +194,12 @@ fn image_defaults(image: &str, stage: &mut Stage) {
 pub fn image_repository(reference: &str) -> &str {
     let without_digest = reference.split('@').next().unwrap_or(reference);
     let last_slash = without_digest.rfind('/').map_or(0, |at| at + 1);
-    let name_end = without_digest[last_slash..].find(':').map_or(without_digest.len(), |at| at + last_slash);
+    let name_end =
+        without_digest[last_slash..].find(':').map_or(without_digest.len(), |at| at + last_slash);
     let name = &without_digest[..name_end];
-    name.strip_prefix("docker.io/").or_else(|| name.strip_prefix("index.docker.io/")).unwrap_or(name)
+    name.strip_prefix("docker.io/")
+        .or_else(|| name.strip_prefix("index.docker.io/"))
+        .unwrap_or(name)
 }
 
 /// Resolves every stage of `file`, in order.
@@ -288,11 +292,7 @@ pub fn find_stage(stages: &[Stage], reference: &str) -> Option<usize> {
         .or_else(|| reference.parse::<usize>().ok().filter(|&n| n < stages.len()))
 }
 
-fn split_arg(
-    word: &str,
-    escape: char,
-    vars: &HashMap<String, String>,
-) -> (String, Option<String>) {
+fn split_arg(word: &str, escape: char, vars: &HashMap<String, String>) -> (String, Option<String>) {
     match word.split_once('=') {
         Some((name, value)) => (name.to_string(), Some(expand(value, escape, vars))),
         None => (word.to_string(), None),
@@ -307,7 +307,6 @@ fn run_instructions(
 ) -> Stage {
     let escape = file.escape;
     let mut args: HashMap<String, String> = HashMap::new();
-    let context = file.context_dir();
 
     for index in stage.instructions.clone() {
         let instruction = &file.instructions[index];
@@ -320,7 +319,8 @@ fn run_instructions(
             Kind::Arg(words) => {
                 for raw in words {
                     let (name, value) = split_arg(raw, escape, &vars);
-                    let value = value.or_else(|| global_args.get(&name).cloned()).unwrap_or_default();
+                    let value =
+                        value.or_else(|| global_args.get(&name).cloned()).unwrap_or_default();
                     args.insert(name, value);
                 }
             }
@@ -344,11 +344,12 @@ fn run_instructions(
                 let from = instruction.flag("from").and_then(|f| f.value.as_deref()).map(&word);
                 let chown = instruction.flag("chown").is_some();
                 let placement = Placement { sources, dest, from, chown, position, index };
-                carry_cache_steps(&mut stage, earlier, &placement, context);
+                carry_cache_steps(&mut stage, earlier, &placement);
                 stage.placements.push(placement);
             }
             Kind::Run(command) => {
-                let bodies: Vec<String> = instruction.heredocs.iter().map(|h| h.content.clone()).collect();
+                let bodies: Vec<String> =
+                    instruction.heredocs.iter().map(|h| h.content.clone()).collect();
                 for cache in deno::cache_commands(command, &bodies) {
                     let step = cache_step(&stage, cache, position, index);
                     stage.cache_steps.push(step);
@@ -358,7 +359,7 @@ fn run_instructions(
             Kind::Entrypoint(command) => {
                 stage.entrypoint = Some(Located { value: command.clone(), position });
                 // A new ENTRYPOINT drops the CMD inherited from the base image.
-                if stage.cmd.as_ref().is_some_and(|cmd| cmd.position < stage.from_position) {
+                if stage.cmd.as_ref().is_some_and(|cmd| cmd.position <= stage.from_position) {
                     stage.cmd = None;
                 }
             }
@@ -393,7 +394,7 @@ fn cache_step(stage: &Stage, cache: CacheCommand, position: Position, index: usi
 }
 
 /// `COPY --from=STAGE` of that stage's `DENO_DIR` brings its cache along.
-fn carry_cache_steps(stage: &mut Stage, earlier: &[Stage], placement: &Placement, context: &Path) {
+fn carry_cache_steps(stage: &mut Stage, earlier: &[Stage], placement: &Placement) {
     let Some(source_stage) = placement.from.as_deref().and_then(|from| find_stage(earlier, from))
     else {
         return;
@@ -404,7 +405,6 @@ fn carry_cache_steps(stage: &mut Stage, earlier: &[Stage], placement: &Placement
         let s = s.trim_end_matches('/');
         s == deno_dir || deno_dir.starts_with(&format!("{s}/")) || s.is_empty()
     });
-    let _ = context;
     if !copies_cache {
         return;
     }

@@ -174,7 +174,8 @@ fn expand_variable(
         };
         return (expanded, close + 1);
     }
-    let name_end = chars[at + 1..].iter().position(|&c| !is_name(c)).map_or(chars.len(), |p| p + at + 1);
+    let name_end =
+        chars[at + 1..].iter().position(|&c| !is_name(c)).map_or(chars.len(), |p| p + at + 1);
     if name_end == at + 1 {
         return ("$".into(), at + 1);
     }
@@ -285,7 +286,11 @@ mod tests {
     fn parses_pairs_in_both_forms() {
         assert_eq!(
             parse_pairs("A=1 B=\"two words\" C=3", '\\').unwrap(),
-            [("A".into(), "1".into()), ("B".into(), "\"two words\"".into()), ("C".into(), "3".into())]
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "\"two words\"".into()),
+                ("C".into(), "3".into())
+            ]
         );
         assert_eq!(parse_pairs("D 4 5", '\\').unwrap(), [("D".into(), "4 5".into())]);
         assert!(parse_pairs("A=1 B", '\\').is_err());

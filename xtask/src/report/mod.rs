@@ -17,11 +17,6 @@ impl Style {
         Style { enabled: !no_color && std::io::stdout().is_terminal() }
     }
 
-    #[cfg(test)]
-    pub fn plain() -> Style {
-        Style { enabled: false }
-    }
-
     pub fn paint(self, code: &str, text: &str) -> String {
         if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }

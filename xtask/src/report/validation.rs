@@ -23,7 +23,8 @@ pub fn text(validation: &Validation, style: Style) -> String {
 
     let passed = validation.requirements.iter().filter(|r| r.passed).count();
     let count = |severity| validation.findings.iter().filter(|f| f.severity == severity).count();
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let plural =
+        |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
     out.push_str(&format!(
         "{}: {passed} of {} requirements met; {}, {}, {}\n",
         validation.file,
@@ -48,7 +49,10 @@ fn text_finding(validation: &Validation, finding: &Finding, style: Style) -> Str
             let gutter = " ".repeat(number.len());
             let source = validation.line_text(position.line);
             let arrow = style.blue("-->");
-            out.push_str(&format!("{gutter}{arrow} {}:{}:{}\n", validation.file, position.line, position.column));
+            out.push_str(&format!(
+                "{gutter}{arrow} {}:{}:{}\n",
+                validation.file, position.line, position.column
+            ));
             out.push_str(&format!("{gutter} {}\n", style.blue("|")));
             out.push_str(&format!("{} {} {source}\n", style.blue(&number), style.blue("|")));
             let indent: String = source
@@ -56,7 +60,10 @@ fn text_finding(validation: &Validation, finding: &Finding, style: Style) -> Str
                 .take(position.column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            let token = source.chars().skip(position.column.saturating_sub(1)).take_while(|c| !c.is_whitespace());
+            let token = source
+                .chars()
+                .skip(position.column.saturating_sub(1))
+                .take_while(|c| !c.is_whitespace());
             let carets = "^".repeat(token.count().max(1));
             let carets = match finding.severity {
                 Severity::Error => style.red(&carets),
@@ -65,7 +72,11 @@ fn text_finding(validation: &Validation, finding: &Finding, style: Style) -> Str
             };
             out.push_str(&format!("{gutter} {} {indent}{carets}\n", style.blue("|")));
             if let Some(help) = &finding.help {
-                out.push_str(&format!("{gutter} {} {}: {help}\n", style.blue("="), style.bold("help")));
+                out.push_str(&format!(
+                    "{gutter} {} {}: {help}\n",
+                    style.blue("="),
+                    style.bold("help")
+                ));
             }
         }
         None => {
@@ -128,7 +139,11 @@ pub fn github(validation: &Validation) -> String {
             message.push_str("\nhelp: ");
             message.push_str(help);
         }
-        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), github_escape_data(&message)));
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            github_escape_data(&message)
+        ));
     }
     let passed = validation.requirements.iter().filter(|r| r.passed).count();
     out.push_str(&format!(

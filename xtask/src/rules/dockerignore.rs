@@ -11,10 +11,9 @@ const MUST_IGNORE: [&str; 3] = [".git", ".env", "node_modules"];
 const IGNORE_FILES: [&str; 2] = [".containerignore", ".dockerignore"];
 
 pub fn check(context: &Path, findings: &mut Vec<Finding>) {
-    let Some((name, text)) = IGNORE_FILES
-        .iter()
-        .find_map(|name| std::fs::read_to_string(context.join(name)).ok().map(|text| (*name, text)))
-    else {
+    let Some((name, text)) = IGNORE_FILES.iter().find_map(|name| {
+        std::fs::read_to_string(context.join(name)).ok().map(|text| (*name, text))
+    }) else {
         findings.push(Finding {
             rule: "dockerignore",
             severity: Severity::Warning,
@@ -25,7 +24,8 @@ pub fn check(context: &Path, findings: &mut Vec<Finding>) {
         return;
     };
     let patterns = parse(&text);
-    let let_in: Vec<&str> = MUST_IGNORE.iter().copied().filter(|entry| !is_ignored(&patterns, entry)).collect();
+    let let_in: Vec<&str> =
+        MUST_IGNORE.iter().copied().filter(|entry| !is_ignored(&patterns, entry)).collect();
     if !let_in.is_empty() {
         let list = let_in.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
         findings.push(Finding {

@@ -35,15 +35,20 @@ fn finding(rule: &'static str, severity: Severity, position: Position, message: 
 
 fn json_form(instructions: &[&Instruction], findings: &mut Vec<Finding>) {
     for instruction in instructions {
-        if let Kind::Cmd(Command::Shell(_)) | Kind::Entrypoint(Command::Shell(_)) = instruction.kind {
+        if let Kind::Cmd(Command::Shell(_)) | Kind::Entrypoint(Command::Shell(_)) = instruction.kind
+        {
             let name = instruction.kind.name();
             let mut f = finding(
                 "json-form",
                 Severity::Warning,
                 instruction.position,
-                format!("{name} in shell form runs under `/bin/sh -c`, which does not pass SIGTERM on"),
+                format!(
+                    "{name} in shell form runs under `/bin/sh -c`, which does not pass SIGTERM on"
+                ),
             );
-            f.help = Some(format!("write it as a JSON array: {name} [\"run\", \"--allow-net\", \"main.ts\"]"));
+            f.help = Some(format!(
+                "write it as a JSON array: {name} [\"run\", \"--allow-net\", \"main.ts\"]"
+            ));
             findings.push(f);
         }
     }
@@ -62,7 +67,10 @@ fn duplicate_cmd(subject: &Subject<'_>, findings: &mut Vec<Finding>) {
                     "duplicate-cmd",
                     Severity::Warning,
                     instruction.position,
-                    format!("only the last {name} of a stage takes effect; this one is replaced at line {}", last.position.line),
+                    format!(
+                        "only the last {name} of a stage takes effect; this one is replaced at line {}",
+                        last.position.line
+                    ),
                 );
                 f.help = Some(format!("remove this {name}"));
                 findings.push(f);
@@ -126,15 +134,27 @@ fn is_secret_name(name: &str) -> bool {
     if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
         return false;
     }
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"]
-        .iter()
-        .any(|word| upper.contains(word))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| upper.contains(word))
 }
 
 fn secret_env(subject: &Subject<'_>, findings: &mut Vec<Finding>) {
     for instruction in &subject.file.instructions {
         let names: Vec<String> = match &instruction.kind {
-            Kind::Arg(words) => words.iter().map(|w| w.split('=').next().unwrap_or(w).to_string()).collect(),
+            Kind::Arg(words) => {
+                words.iter().map(|w| w.split('=').next().unwrap_or(w).to_string()).collect()
+            }
             Kind::Env(pairs) => pairs.iter().map(|(key, _)| key.clone()).collect(),
             _ => continue,
         };
@@ -144,9 +164,13 @@ fn secret_env(subject: &Subject<'_>, findings: &mut Vec<Finding>) {
                 "secret-env",
                 Severity::Warning,
                 instruction.position,
-                format!("{kind} `{name}` looks like a secret; {kind} values are kept in the image metadata"),
+                format!(
+                    "{kind} `{name}` looks like a secret; {kind} values are kept in the image metadata"
+                ),
             );
-            f.help = Some("pass it at run time (`-e`), or use `RUN --mount=type=secret` in the build".into());
+            f.help = Some(
+                "pass it at run time (`-e`), or use `RUN --mount=type=secret` in the build".into(),
+            );
             findings.push(f);
         }
     }
@@ -162,11 +186,15 @@ fn copies_source_tree(subject: &Subject<'_>, placement: &stage::Placement) -> bo
 }
 
 fn source_before_cache(subject: &Subject<'_>, last: &Stage, findings: &mut Vec<Finding>) {
-    let Some(first_cache) = last.cache_steps.iter().filter(|s| s.carried_from.is_none()).min_by_key(|s| s.index)
+    let Some(first_cache) =
+        last.cache_steps.iter().filter(|s| s.carried_from.is_none()).min_by_key(|s| s.index)
     else {
         return;
     };
-    let Some(copy) = last.placements.iter().find(|p| p.index < first_cache.index && copies_source_tree(subject, p))
+    let Some(copy) = last
+        .placements
+        .iter()
+        .find(|p| p.index < first_cache.index && copies_source_tree(subject, p))
     else {
         return;
     };
@@ -186,6 +214,8 @@ fn source_before_cache(subject: &Subject<'_>, last: &Stage, findings: &mut Vec<F
 }
 
 fn user_before_write(last: &Stage, findings: &mut Vec<Finding>) {
+    // One finding per root-owned copy: the first step that trips over it.
+    let mut reported: Vec<usize> = Vec::new();
     for step in last.cache_steps.iter().filter(|s| s.carried_from.is_none()) {
         let Some(user) = step.user.as_deref() else { continue };
         let name = user.split(':').next().unwrap_or(user);
@@ -200,7 +230,8 @@ fn user_before_write(last: &Stage, findings: &mut Vec<Finding>) {
                 && (p.dest.trim_end_matches('/') == directory
                     || p.dest.rsplit_once('/').is_some_and(|(parent, _)| parent == directory))
         });
-        if let Some(copy) = unowned {
+        if let Some(copy) = unowned.filter(|copy| !reported.contains(&copy.index)) {
+            reported.push(copy.index);
             let mut f = finding(
                 "user-before-write",
                 Severity::Warning,
@@ -222,7 +253,9 @@ fn prefer_copy(subject: &Subject<'_>, findings: &mut Vec<Finding>) {
         let needs_add = sources.iter().any(|s| {
             s.contains("://")
                 || s.starts_with("git@")
-                || [".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz", ".txz", ".tbz2"].iter().any(|ext| s.ends_with(ext))
+                || [".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz", ".txz", ".tbz2"]
+                    .iter()
+                    .any(|ext| s.ends_with(ext))
         });
         if !needs_add {
             let mut f = finding(

@@ -50,31 +50,52 @@ fn check_base(last: &Stage) -> Requirement {
     let image = last.image.as_str();
     if image.trim().is_empty() {
         let message = "the base image is empty: an ARG it uses has no default".into();
-        return fail(ID, line, message, Some("give the ARG a default, such as `denoland/deno:alpine`"));
+        return fail(
+            ID,
+            line,
+            message,
+            Some("give the ARG a default, such as `denoland/deno:alpine`"),
+        );
     }
     let repository = stage::image_repository(image);
     let without_digest = image.split('@').next().unwrap_or(image);
-    let tag = without_digest
-        .rsplit_once(':')
-        .filter(|(_, tag)| !tag.contains('/'))
-        .map(|(_, tag)| tag);
-    let via = if last.parents.is_empty() { String::new() } else { format!(" (through stage `{}`)", last.base) };
+    let tag =
+        without_digest.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map(|(_, tag)| tag);
+    let via = if last.parents.is_empty() {
+        String::new()
+    } else {
+        format!(" (through stage `{}`)", last.base)
+    };
     let help = Some("use `FROM denoland/deno:alpine`, or a pinned `denoland/deno:alpine-X.Y.Z`");
     if repository != "denoland/deno" {
-        return fail(ID, line, format!("the final stage is based on `{image}`{via}, not `denoland/deno`"), help);
+        return fail(
+            ID,
+            line,
+            format!("the final stage is based on `{image}`{via}, not `denoland/deno`"),
+            help,
+        );
     }
     match tag {
         Some(tag) if is_alpine_tag(tag) => {
             pass(ID, line, format!("the final stage is based on `{image}`{via}"))
         }
-        Some(tag) => fail(ID, line, format!("`{image}`{via} uses the `{tag}` tag, not `alpine`"), help),
+        Some(tag) => {
+            fail(ID, line, format!("`{image}`{via} uses the `{tag}` tag, not `alpine`"), help)
+        }
         None if image.contains('@') => fail(
             ID,
             line,
-            format!("`{image}`{via} is pinned by digest alone, which does not say it is the alpine variant"),
+            format!(
+                "`{image}`{via} is pinned by digest alone, which does not say it is the alpine variant"
+            ),
             Some("write the tag with the digest: `denoland/deno:alpine@sha256:...`"),
         ),
-        None => fail(ID, line, format!("`{image}`{via} has no tag, so it means `latest`, not `alpine`"), help),
+        None => fail(
+            ID,
+            line,
+            format!("`{image}`{via} has no tag, so it means `latest`, not `alpine`"),
+            help,
+        ),
     }
 }
 
@@ -86,9 +107,15 @@ fn check_baked_in(subject: &Subject<'_>, last: &Stage) -> Requirement {
             Some(copy) => pass(
                 ID,
                 Some(copy.position.line),
-                "the build context is copied in (the command does not name a deno script to check)".into(),
+                "the build context is copied in (the command does not name a deno script to check)"
+                    .into(),
             ),
-            None => fail(ID, None, "nothing is copied from the build context into the image".into(), help),
+            None => fail(
+                ID,
+                None,
+                "nothing is copied from the build context into the image".into(),
+                help,
+            ),
         };
     };
     let Some(path) = target.path else {
@@ -103,12 +130,17 @@ fn check_baked_in(subject: &Subject<'_>, last: &Stage) -> Requirement {
         Some(copy) => pass(
             ID,
             Some(copy.position.line),
-            format!("`{path}`, which the container runs, is copied into the image at line {}", copy.position.line),
+            format!(
+                "`{path}`, which the container runs, is copied into the image at line {}",
+                copy.position.line
+            ),
         ),
         None => fail(
             ID,
             Some(target.position.line),
-            format!("the container runs `{path}`, but no COPY or ADD puts it in the image: it would need a bind mount"),
+            format!(
+                "the container runs `{path}`, but no COPY or ADD puts it in the image: it would need a bind mount"
+            ),
             help,
         ),
     }
@@ -136,8 +168,11 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
         return fail(
             ID,
             None,
-            "the container does not run a deno script, so its dependencies cannot be checked".into(),
-            Some("end with `CMD [\"run\", \"--allow-net\", \"--allow-env\", \"--allow-read\", \"main.ts\"]`"),
+            "the container does not run a deno script, so its dependencies cannot be checked"
+                .into(),
+            Some(
+                "end with `CMD [\"run\", \"--allow-net\", \"--allow-env\", \"--allow-read\", \"main.ts\"]`",
+            ),
         );
     };
     let Some(path) = target.path else {
@@ -148,21 +183,32 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
             None,
         );
     };
-    let help = format!("after copying it, add `RUN deno cache {}`", relative_to(&last.workdir, &path));
+    let help =
+        format!("after copying it, add `RUN deno cache {}`", relative_to(&last.workdir, &path));
     let placed_before = |index: usize| {
         last.placements.iter().any(|p| p.index < index && stage::places(p, &path, subject.context))
     };
-    let caching: Vec<_> = last.cache_steps.iter().filter(|s| s.entrypoints.contains(&path)).collect();
-    if let Some(step) = caching.iter().find(|s| s.carried_from.is_none() && placed_before(s.index)) {
+    let caching: Vec<_> =
+        last.cache_steps.iter().filter(|s| s.entrypoints.contains(&path)).collect();
+    if let Some(step) = caching.iter().find(|s| s.carried_from.is_none() && placed_before(s.index))
+    {
         let line = step.position.line;
-        return pass(ID, Some(line), format!("`{path}` is cached at line {line}, after it is copied in"));
+        return pass(
+            ID,
+            Some(line),
+            format!("`{path}` is cached at line {line}, after it is copied in"),
+        );
     }
     let any_placed = last.placements.iter().any(|p| stage::places(p, &path, subject.context));
     if let Some(step) = caching.iter().find(|s| s.carried_from.is_some()) {
         if any_placed {
             let line = step.position.line;
             let from = step.carried_from.as_deref().unwrap_or_default();
-            return pass(ID, Some(line), format!("the cache of `{path}` is copied from stage `{from}` at line {line}"));
+            return pass(
+                ID,
+                Some(line),
+                format!("the cache of `{path}` is copied from stage `{from}` at line {line}"),
+            );
         }
     }
     if let Some(step) = caching.first() {
@@ -174,12 +220,16 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
             Some(&help),
         );
     }
-    if let Some(step) = last.cache_steps.iter().find(|s| s.configured_dependencies && s.carried_from.is_none()) {
+    if let Some(step) =
+        last.cache_steps.iter().find(|s| s.configured_dependencies && s.carried_from.is_none())
+    {
         let line = step.position.line;
         return fail(
             ID,
             Some(line),
-            format!("`deno install` at line {line} caches the configured packages, but not the module graph of `{path}`"),
+            format!(
+                "`deno install` at line {line} caches the configured packages, but not the module graph of `{path}`"
+            ),
             Some(&help),
         );
     }
@@ -187,11 +237,18 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
         return fail(
             ID,
             Some(step),
-            format!("`{path}` is cached in stage `{stage}`, which the final image does not carry over"),
+            format!(
+                "`{path}` is cached in stage `{stage}`, which the final image does not carry over"
+            ),
             Some(&help),
         );
     }
-    fail(ID, Some(target.position.line), format!("nothing caches `{path}`, which the container runs"), Some(&help))
+    fail(
+        ID,
+        Some(target.position.line),
+        format!("nothing caches `{path}`, which the container runs"),
+        Some(&help),
+    )
 }
 
 fn cached_elsewhere(subject: &Subject<'_>, path: &str) -> Option<(String, usize)> {
@@ -204,13 +261,17 @@ fn cached_elsewhere(subject: &Subject<'_>, path: &str) -> Option<(String, usize)
 
 fn relative_to(dir: &str, path: &str) -> String {
     let dir = dir.trim_end_matches('/');
+    if dir.is_empty() {
+        return path.to_string();
+    }
     path.strip_prefix(dir).and_then(|p| p.strip_prefix('/')).unwrap_or(path).to_string()
 }
 
 pub fn check_location(path: &Path) -> Requirement {
     const ID: &str = "containerfile-location";
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let parent = absolute.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let parent =
+        absolute.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
     match parent.as_deref() {
         Some("server") => pass(ID, None, "the Containerfile lives in `server/`".into()),
         Some(dir) => fail(
