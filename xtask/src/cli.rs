@@ -25,7 +25,7 @@ pub enum Command {
     /// Check a Containerfile against the image's requirements and good practice
     Validate(ValidateArgs),
     /// Validate, then build the server image with docker or podman
-    BuildImage(EngineArgs),
+    BuildImage(BuildImageArgs),
     /// Run the built image with a throwaway database and test it live
     Smoke(EngineArgs),
     /// Run the stock base image with `server/` bind-mounted, and compare
@@ -35,7 +35,7 @@ pub enum Command {
     /// Explain why a rule exists and how to fix what it reports
     Explain(ExplainArgs),
     /// Build local stand-ins for the upstream images, for machines that cannot pull
-    OfflineImages(EngineArgs),
+    OfflineImages(OfflineImagesArgs),
     /// Measure build, start and validation times against a naive Containerfile
     Bench(EngineArgs),
     /// Run every check CI runs, in the order CI runs them
@@ -71,7 +71,56 @@ pub struct EngineArgs {
     pub engine: Option<EngineName>,
 }
 
+#[derive(Args)]
+pub struct BuildImageArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// The image's tag
+    #[arg(long, default_value = "chat-server:dev")]
+    pub tag: String,
+
+    /// Build every step again instead of reusing cached layers
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// The build context: a directory holding the Containerfile [default: `server/`]
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Args)]
+pub struct OfflineImagesArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// Replace images of the same names that did not come from this command
+    #[arg(long)]
+    pub force: bool,
+
+    /// A CA bundle to trust inside the images, for networks that intercept TLS
+    #[arg(long, value_name = "PATH")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// The format of a command's results.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Human-readable
+    Text,
+    /// One JSON object
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EngineName {
     Docker,
     Podman,

@@ -1,9 +1,12 @@
 //! `cargo xtask`: the automation around the chat server's container image.
 
+mod build_image;
 mod ci;
 mod cli;
 mod containerfile;
+mod engine;
 mod explain;
+mod offline_images;
 mod progress;
 mod project;
 mod report;
@@ -31,11 +34,11 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Ci => ci::run(cli.verbose),
-        Command::BuildImage(_) => not_yet("build-image"),
+        Command::BuildImage(args) => build_image::run(&args, cli.verbose),
         Command::Smoke(_) => not_yet("smoke"),
         Command::Compare(_) => not_yet("compare"),
         Command::Verify(_) => not_yet("verify"),
-        Command::OfflineImages(_) => not_yet("offline-images"),
+        Command::OfflineImages(args) => offline_images::run(&args, cli.verbose),
         Command::Bench(_) => not_yet("bench"),
     };
     match result {
