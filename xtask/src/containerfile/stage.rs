@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::deno::{self, CacheCommand, DenoRun};
-use super::words::expand;
+use super::words::{Scope, Variables, expand};
 use super::{Command, Containerfile, Instruction, Kind, Position};
 
 /// A value and the instruction that set it.
@@ -292,7 +292,7 @@ pub fn find_stage(stages: &[Stage], reference: &str) -> Option<usize> {
         .or_else(|| reference.parse::<usize>().ok().filter(|&n| n < stages.len()))
 }
 
-fn split_arg(word: &str, escape: char, vars: &HashMap<String, String>) -> (String, Option<String>) {
+fn split_arg(word: &str, escape: char, vars: &impl Variables) -> (String, Option<String>) {
     match word.split_once('=') {
         Some((name, value)) => (name.to_string(), Some(expand(value, escape, vars))),
         None => (word.to_string(), None),
@@ -311,14 +311,13 @@ fn run_instructions(
     for index in stage.instructions.clone() {
         let instruction = &file.instructions[index];
         let position = instruction.position;
-        let mut vars = stage.env.clone();
-        vars.extend(args.clone());
-        let word = |raw: &str| expand(raw, escape, &vars);
+        let word = |raw: &str| expand(raw, escape, &Scope { env: &stage.env, args: &args });
 
         match &instruction.kind {
             Kind::Arg(words) => {
                 for raw in words {
-                    let (name, value) = split_arg(raw, escape, &vars);
+                    let (name, value) =
+                        split_arg(raw, escape, &Scope { env: &stage.env, args: &args });
                     let value =
                         value.or_else(|| global_args.get(&name).cloned()).unwrap_or_default();
                     args.insert(name, value);
@@ -326,10 +325,9 @@ fn run_instructions(
             }
             Kind::Env(pairs) => {
                 for (key, value) in pairs {
-                    let mut vars = stage.env.clone();
-                    vars.extend(args.clone());
-                    let value = expand(value, escape, &vars);
-                    stage.env.insert(expand(key, escape, &vars), value);
+                    let scope = Scope { env: &stage.env, args: &args };
+                    let (key, value) = (expand(key, escape, &scope), expand(value, escape, &scope));
+                    stage.env.insert(key, value);
                 }
             }
             Kind::Workdir(raw) => stage.workdir = absolute(&stage.workdir, &word(raw)),

@@ -105,6 +105,12 @@ fn arg_and_env_substitution() {
 }
 
 #[test]
+fn env_wins_over_an_arg_of_the_same_name() {
+    let last = final_stage("FROM a\nARG DIR=/from-arg\nENV DIR=/from-env\nWORKDIR $DIR\n");
+    assert_eq!(last.workdir, "/from-env");
+}
+
+#[test]
 fn run_target_through_the_upstream_entrypoint() {
     let last = final_stage(
         "FROM denoland/deno:alpine\nWORKDIR /app\nCMD [\"run\", \"-A\", \"src/main.ts\"]\n",

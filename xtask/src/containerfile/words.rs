@@ -95,10 +95,33 @@ pub fn parse_pairs(text: &str, escape: char) -> Result<Vec<(String, String)>, St
         .collect()
 }
 
+/// Where `expand` looks variables up.
+pub trait Variables {
+    fn value(&self, name: &str) -> Option<&str>;
+}
+
+impl Variables for HashMap<String, String> {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).map(String::as_str)
+    }
+}
+
+/// A stage's variables: `ENV` wins over an `ARG` of the same name.
+pub struct Scope<'a> {
+    pub env: &'a HashMap<String, String>,
+    pub args: &'a HashMap<String, String>,
+}
+
+impl Variables for Scope<'_> {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.env.value(name).or_else(|| self.args.value(name))
+    }
+}
+
 /// Expands `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`
 /// and removes quotes and escapes, as the Dockerfile frontend does for `ENV`, `COPY`, `USER`,
 /// `WORKDIR` and the rest. Unknown variables expand to nothing.
-pub fn expand(word: &str, escape: char, vars: &HashMap<String, String>) -> String {
+pub fn expand(word: &str, escape: char, vars: &impl Variables) -> String {
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
     let mut at = 0;
@@ -138,7 +161,7 @@ fn expand_variable(
     chars: &[char],
     at: usize,
     escape: char,
-    vars: &HashMap<String, String>,
+    vars: &impl Variables,
 ) -> (String, usize) {
     let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
     if chars.get(at + 1) == Some(&'{') {
@@ -148,9 +171,9 @@ fn expand_variable(
         let inner: String = chars[at + 2..close].iter().collect();
         let name_end = inner.find(|c: char| !is_name(c)).unwrap_or(inner.len());
         let (name, rest) = inner.split_at(name_end);
-        let value = vars.get(name);
+        let value = vars.value(name);
         let expanded = match rest {
-            "" => value.cloned().unwrap_or_default(),
+            "" => value.unwrap_or_default().to_string(),
             _ => {
                 let (operator, operand) = if rest.starts_with(':') && rest.len() >= 2 {
                     rest.split_at(2)
@@ -161,13 +184,13 @@ fn expand_variable(
                 let set = value.is_some();
                 let non_empty = value.is_some_and(|v| !v.is_empty());
                 match operator {
-                    ":-" if non_empty => value.cloned().unwrap_or_default(),
+                    ":-" if non_empty => value.unwrap_or_default().to_string(),
                     ":-" => operand(),
-                    "-" if set => value.cloned().unwrap_or_default(),
+                    "-" if set => value.unwrap_or_default().to_string(),
                     "-" => operand(),
                     ":+" if non_empty => operand(),
                     "+" if set => operand(),
-                    ":?" | "?" => value.cloned().unwrap_or_default(),
+                    ":?" | "?" => value.unwrap_or_default().to_string(),
                     _ => String::new(),
                 }
             }
@@ -180,7 +203,7 @@ fn expand_variable(
         return ("$".into(), at + 1);
     }
     let name: String = chars[at + 1..name_end].iter().collect();
-    (vars.get(&name).cloned().unwrap_or_default(), name_end)
+    (vars.value(&name).unwrap_or_default().to_string(), name_end)
 }
 
 fn matching_brace(chars: &[char], from: usize) -> Option<usize> {
