@@ -19,6 +19,9 @@ use crate::engine::{BuildRequest, Engine, ImageInfo, process};
 use crate::report::Style;
 use crate::{Outcome, offline_images, project, validate};
 
+/// The tag of the server image when none is given.
+pub const DEFAULT_TAG: &str = "chat-server:dev";
+
 /// What a build produced, for the report.
 pub struct BuiltImage {
     pub engine: Engine,
@@ -147,9 +150,13 @@ pub fn build(
                     None => format!("at {}", step.instruction),
                 },
             );
+            let which_lines = if run.lines.len() > process::TAIL_LINES {
+                format!("the last {} lines of ", process::TAIL_LINES)
+            } else {
+                String::new()
+            };
             eprintln!(
-                "the build failed {failed_step}\nthe last {} lines of {}'s output:\n{}",
-                process::TAIL_LINES.min(run.lines.len()),
+                "the build failed {failed_step}\n{which_lines}{}'s output:\n{}",
                 engine.program(),
                 process::tail(&run.lines, process::TAIL_LINES)
             );

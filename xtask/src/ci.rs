@@ -1,12 +1,14 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use xshell::{Shell, cmd};
 
+use crate::cli::{BuildImageArgs, EngineArgs, EngineName, OfflineImagesArgs, ReportFormat};
 use crate::progress;
-use crate::{Outcome, project, tools, validate};
+use crate::{Outcome, build_image, offline_images, project, tools, validate};
 
 struct Step {
     name: &'static str,
@@ -30,7 +32,38 @@ const STEPS: &[Step] = &[
         run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/"]),
     },
     Step { name: "deno test", run: |sh| deno(sh, &["task", "test"]) },
+    Step { name: "podman base", run: |_| base_images(EngineName::Podman) },
+    Step { name: "podman build", run: |_| build_server_image(EngineName::Podman) },
+    Step { name: "docker base", run: |_| base_images(EngineName::Docker) },
+    Step { name: "docker build", run: |_| build_server_image(EngineName::Docker) },
 ];
+
+/// The CA bundle of the machines CI runs on, which trust a TLS-intercepting proxy through it.
+const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The base images: stand-ins, unless the upstream images are there (the machines CI runs on
+/// cannot pull them).
+fn base_images(engine: EngineName) -> Result<Outcome> {
+    let ca_bundle = Path::new(HOST_CA_BUNDLE);
+    let args = OfflineImagesArgs {
+        engine: EngineArgs { engine: Some(engine) },
+        force: false,
+        ca_bundle: ca_bundle.is_file().then(|| ca_bundle.to_path_buf()),
+        format: ReportFormat::Text,
+    };
+    offline_images::run_unless_upstream_present(&args, false)
+}
+
+fn build_server_image(engine: EngineName) -> Result<Outcome> {
+    let args = BuildImageArgs {
+        engine: EngineArgs { engine: Some(engine) },
+        tag: build_image::DEFAULT_TAG.to_string(),
+        no_cache: false,
+        context: None,
+        format: ReportFormat::Text,
+    };
+    build_image::run(&args, false)
+}
 
 fn ok(result: xshell::Result<()>) -> Result<Outcome> {
     Ok(match result {

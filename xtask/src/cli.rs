@@ -77,7 +77,7 @@ pub struct BuildImageArgs {
     pub engine: EngineArgs,
 
     /// The image's tag
-    #[arg(long, default_value = "chat-server:dev")]
+    #[arg(long, default_value = crate::build_image::DEFAULT_TAG)]
     pub tag: String,
 
     /// Build every step again instead of reusing cached layers

@@ -7,6 +7,7 @@ mod deno;
 mod postgres;
 mod rootfs;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,14 +85,32 @@ pub fn run(args: &OfflineImagesArgs, verbose: bool) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
+/// Whether an image with `labels` was built by this command.
+pub fn is_stand_in(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(STAND_IN_LABEL).is_some_and(|value| value == "true")
+}
+
+/// `run`, except on a machine that has the upstream images (it could pull them): there the
+/// real images serve, and nothing is built.
+pub fn run_unless_upstream_present(args: &OfflineImagesArgs, verbose: bool) -> Result<Outcome> {
+    let sh = Shell::new()?;
+    let engine = Engine::choose(&sh, args.engine.engine)?;
+    let mut all_upstream = true;
+    for upstream in [DENO_IMAGE, POSTGRES_IMAGE] {
+        let image = engine.inspect_image(&sh, upstream)?;
+        all_upstream &= image.is_some_and(|image| !is_stand_in(&image.labels));
+    }
+    if all_upstream {
+        eprintln!("{} has the upstream images; no stand-ins needed", engine.program());
+        return Ok(Outcome::Passed);
+    }
+    run(args, verbose)
+}
+
 /// An image that did not come from this command is somebody's real image: replace it only
 /// when asked to.
-fn check_replaceable(
-    upstream: &str,
-    labels: &std::collections::BTreeMap<String, String>,
-    force: bool,
-) -> Result<()> {
-    if force || labels.get(STAND_IN_LABEL).is_some_and(|v| v == "true") {
+fn check_replaceable(upstream: &str, labels: &BTreeMap<String, String>, force: bool) -> Result<()> {
+    if force || is_stand_in(labels) {
         return Ok(());
     }
     bail!(
@@ -254,8 +273,6 @@ fn json(engine: &Engine, built: &[Built]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::{BuiltImage, Step};
-use crate::offline_images::{CONTAINS_LABEL, STAND_IN_LABEL};
+use crate::offline_images::{CONTAINS_LABEL, is_stand_in};
 use crate::report::Style;
 
 pub fn text(built: &BuiltImage, style: Style) -> String {
@@ -26,12 +26,11 @@ pub fn text(built: &BuiltImage, style: Style) -> String {
         }
     }
     if let Some((reference, base)) = &built.base {
-        let stand_in = match base.labels.get(STAND_IN_LABEL).map(String::as_str) {
-            Some("true") => {
-                let contains = base.labels.get(CONTAINS_LABEL).map_or("", String::as_str);
-                format!(", a local stand-in carrying {contains}")
-            }
-            _ => String::new(),
+        let stand_in = if is_stand_in(&base.labels) {
+            let contains = base.labels.get(CONTAINS_LABEL).map_or("", String::as_str);
+            format!(", a local stand-in carrying {contains}")
+        } else {
+            String::new()
         };
         let _ = writeln!(out, "  base   {reference}  {}{stand_in}", megabytes(base.size_bytes));
     }
@@ -72,11 +71,9 @@ pub fn json(built: &BuiltImage) -> Value {
         })
         .collect();
     let (base_image, base_image_bytes, base_stand_in) = match &built.base {
-        Some((reference, base)) => (
-            Some(reference.as_str()),
-            Some(base.size_bytes),
-            base.labels.get(STAND_IN_LABEL).is_some_and(|v| v == "true"),
-        ),
+        Some((reference, base)) => {
+            (Some(reference.as_str()), Some(base.size_bytes), is_stand_in(&base.labels))
+        }
         None => (None, None, false),
     };
     json!({
@@ -133,6 +130,7 @@ mod tests {
     use crate::cli::EngineName;
     use crate::engine::process::strip_ansi;
     use crate::engine::{Engine, ImageInfo};
+    use crate::offline_images::STAND_IN_LABEL;
 
     fn built() -> BuiltImage {
         let image = |id: &str, size_bytes, labels: &[(&str, &str)]| ImageInfo {

@@ -50,14 +50,17 @@ impl Engine {
     /// run says so, with the output to show. Podman gets `--format docker` so that HEALTHCHECK
     /// is kept (the OCI format has no field for it) and `--pull=never` so that a missing base
     /// image fails at once instead of retrying a registry; docker needs `-f` to find a file
-    /// named `Containerfile`, and only pulls a base image it does not have.
+    /// named `Containerfile`, only pulls a base image it does not have, and needs `--force-rm`
+    /// to remove the container of a step that failed.
     pub fn build(&self, sh: &Shell, request: &BuildRequest<'_>, verbose: bool) -> Result<BuildRun> {
         let scratch = sh.create_temp_dir().context("failed to create a temporary directory")?;
         let id_file = scratch.path().join("image-id");
 
         let mut args: Vec<String> = vec!["build".into()];
-        if self.name == EngineName::Podman {
-            args.extend(["--format=docker".into(), "--pull=never".into()]);
+        match self.name {
+            EngineName::Podman => args.extend(["--format=docker".into(), "--pull=never".into()]),
+            // Without it, the container of a step that failed is left behind.
+            EngineName::Docker => args.push("--force-rm".into()),
         }
         args.extend(["-f".into(), request.containerfile.display().to_string()]);
         args.extend(["-t".into(), request.tag.to_string()]);

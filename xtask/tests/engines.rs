@@ -1,0 +1,599 @@
+//! Runs `build-image` and `offline-images` against the real engines: builds the server image
+//! with podman and with docker on local stand-in base images, checks the reported figures
+//! against `image inspect` and the cache reuse on a rebuild, and checks each way the tools can
+//! fail. A test that needs an engine fails when the engine is missing or does not answer; none
+//! passes without it. Docker's tests start a daemon when none answers and they run as root,
+//! and stop it afterwards; podman's need no daemon.
+//!
+//! Each engine's scenario runs in one test, in order, with tags of its own, and removes the
+//! images it builds. The stand-in base images stay: they are what the machine builds on.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+/// What `.ci/run` passes too: builds reach npm through a proxy that this bundle trusts.
+const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// A Containerfile that meets every requirement and needs nothing from the network.
+fn minimal_containerfile(base: &str) -> String {
+    format!(
+        "FROM {base}
+WORKDIR /app
+USER deno
+COPY --chown=deno:deno deno.json deno.lock ./
+RUN deno install --frozen
+COPY --chown=deno:deno . .
+RUN deno cache --frozen main.ts
+HEALTHCHECK CMD wget -q -O /dev/null http://127.0.0.1:8000/health || exit 1
+CMD [\"run\", \"--allow-net\", \"--allow-env\", \"--allow-read\", \"main.ts\"]
+"
+    )
+}
+
+#[test]
+fn no_engine_on_path_is_an_error_that_says_what_was_tried() {
+    let dir = TempDir::new("no-engine");
+    let context = minimal_context(&dir, "denoland/deno:alpine");
+    let empty = dir.path.join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+
+    let output = xtask(&["build-image", "--context", context.to_str().unwrap()])
+        .env("PATH", &empty)
+        .env_remove("CONTAINER_ENGINE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&output),
+        "\
+error: no container engine is usable
+  docker: `docker` is not on PATH
+  podman: `podman` is not on PATH
+hint: install one: `apt-get install podman`, or `apt-get install docker.io` and start `dockerd`; then choose it with `--engine` or CONTAINER_ENGINE
+"
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+
+    let output =
+        xtask(&["offline-images", "--engine", "podman"]).env("PATH", &empty).output().unwrap();
+    assert_eq!(
+        stderr(&output),
+        "\
+error: podman is not usable: `podman` is not on PATH
+hint: install one: `apt-get install podman`, or `apt-get install docker.io` and start `dockerd`; then choose it with `--engine` or CONTAINER_ENGINE
+"
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_docker_client_without_its_daemon_is_not_an_engine() {
+    require_engine("podman");
+    assert!(which("docker").is_some(), "these tests need the docker client on PATH");
+    let dir = TempDir::new("no-daemon");
+    let context = minimal_context(&dir, "denoland/deno:alpine-0.0.1");
+    let context = context.to_str().unwrap();
+    let socket = format!("unix://{}", dir.path.join("no-daemon.sock").display());
+
+    let output = xtask(&["build-image", "--engine", "docker", "--context", context])
+        .env("DOCKER_HOST", &socket)
+        .output()
+        .unwrap();
+    let stderr_text = stderr(&output);
+    let lines: Vec<&str> = stderr_text.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr_text}");
+    assert_eq!(lines[0], "$ docker version --format {{.Server.Version}}");
+    assert!(
+        lines[1].starts_with("error: docker is not usable: the daemon did not answer: ")
+            && lines[1].contains(&socket),
+        "{stderr_text}"
+    );
+    assert_eq!(
+        lines[2],
+        "hint: start the daemon (`dockerd &` as root, or `systemctl start docker`), or use `--engine podman`"
+    );
+    assert_eq!(output.status.code(), Some(2));
+
+    // Unasked, the choice falls to podman, which lacks the base image: a clear error too.
+    let output = xtask(&["build-image", "--context", context])
+        .env("DOCKER_HOST", &socket)
+        .env_remove("CONTAINER_ENGINE")
+        .output()
+        .unwrap();
+    let stderr_text = stderr(&output);
+    assert!(
+        stderr_text.contains("$ podman build --format=docker --pull=never -f "),
+        "{stderr_text}"
+    );
+    let error = stderr_text.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert_eq!(
+        error,
+        "error: the base image `denoland/deno:alpine-0.0.1` is not in podman's local storage (builds run with `--pull=never`):"
+    );
+    assert!(stderr_text.ends_with(
+        "hint: pull it first (`podman pull denoland/deno:alpine-0.0.1`), or build FROM an image the engine has\n"
+    ));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn podman_builds_the_server_image() {
+    require_engine("podman");
+    builds_the_server_image("podman");
+}
+
+#[test]
+fn docker_builds_the_server_image() {
+    let _daemon = DockerDaemon::ensure();
+    require_engine("docker");
+    builds_the_server_image("docker");
+    checks_the_stand_ins_run("docker");
+}
+
+/// The whole scenario on one engine: stand-ins, a build checked against `inspect`, a rebuild
+/// after editing `main.ts`, a step that fails, and a base image that is missing.
+fn builds_the_server_image(engine: &str) {
+    let dir = TempDir::new(engine);
+    let tag = format!("chat-server:engines-test-{engine}-{}", std::process::id());
+    offline_images(engine);
+    let mut images = Images::new(engine, &tag);
+
+    // A build of the server as it is, checked against what the engine says of the image.
+    let context = copy_server(&dir.path);
+    let context_arg = context.to_str().unwrap();
+    // Verbose, so that the engine's output names every layer the build makes.
+    let args = ["build-image", "-v", "--engine", engine, "--context", context_arg, "--tag", &tag];
+    let (output, report) = xtask_json(&args);
+    images.record(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let image = inspect(engine, &tag);
+    let base = inspect(engine, "denoland/deno:alpine");
+    assert_eq!(report["status"], "pass");
+    assert_eq!(report["engine"], engine);
+    assert_eq!(report["image_id"], full_id(&image["Id"]));
+    assert_eq!(report["image_bytes"], image["Size"]);
+    assert_eq!(report["base_image"], "denoland/deno:alpine");
+    assert_eq!(report["base_image_bytes"], base["Size"]);
+    let added = image["Size"].as_u64().unwrap() - base["Size"].as_u64().unwrap();
+    assert_eq!(report["added_bytes"], added);
+    assert!(report["build_s"].as_f64().unwrap() > 0.0);
+    let labels = &image["Config"]["Labels"];
+    assert_eq!(labels["org.opencontainers.image.revision"], git_head());
+    let created = labels["org.opencontainers.image.created"].as_str().unwrap();
+    assert!(created.len() == 20 && created.ends_with('Z'), "{created}");
+    let steps = report["steps"].as_array().unwrap();
+    let lines = containerfile_lines(&context);
+    for step in steps.iter().filter(|s| !s["line"].is_null()) {
+        let line = lines[step["line"].as_u64().unwrap() as usize - 1].as_str();
+        let keyword = step["instruction"].as_str().unwrap().split(' ').next().unwrap();
+        assert!(line.starts_with(keyword), "step {step} is not on line `{line}`");
+    }
+
+    // Only `main.ts` changes: the dependency layers come from the cache, the source does not.
+    append(&context.join("main.ts"), &format!("\n// rebuilt at {}\n", unique()));
+    let (output, report) = xtask_json(&args);
+    images.record(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(step_cached(&report, "COPY --chown=deno:deno deno.json deno.lock"), Some(true));
+    assert_eq!(step_cached(&report, "RUN deno install"), Some(true));
+    assert_eq!(step_cached(&report, "COPY --chown=deno:deno . ."), Some(false));
+    assert_eq!(step_cached(&report, "RUN deno cache"), Some(false));
+    let cached = report["steps"].as_array().unwrap().iter().filter(|s| s["cached"] == true);
+    assert_eq!(report["cached_steps"], cached.count());
+    let output = xtask(&args).output().unwrap();
+    images.record(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with(&format!("built `{tag}` with {engine} ")), "{text}");
+    assert!(text.contains("  cached  RUN deno install --frozen\n"), "{text}");
+
+    // A step that fails: exit 1, the report says where, stderr shows the engine's own error.
+    append(&context.join("main.ts"), "import \"./src/missing_module.ts\";\n");
+    let quiet_args = ["build-image", "--engine", engine, "--context", context_arg, "--tag", &tag];
+    let (output, report) = xtask_json(&quiet_args);
+    images.record(&output);
+    let stderr_text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr_text}");
+    assert_eq!(report["status"], "fail");
+    assert_eq!(report["image_id"], Value::Null);
+    let failed = report["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(failed["status"], "fail");
+    assert_eq!(failed["instruction"], "RUN deno cache --frozen main.ts");
+    let line = failed["line"].as_u64().unwrap();
+    let expected = format!("the build failed at line {line}: RUN deno cache --frozen main.ts\n");
+    assert!(stderr_text.contains(&expected), "{stderr_text}");
+    assert!(stderr_text.contains(&format!("{engine}'s output:\n")), "{stderr_text}");
+    assert!(stderr_text.contains("Module not found"), "{stderr_text}");
+    assert!(!stderr_text.contains("panicked") && !stderr_text.contains("\x1b["), "{stderr_text}");
+
+    // A base image the engine does not have: exit 2, and what brings it.
+    let missing = minimal_context(&dir, "denoland/deno:alpine-0.0.1");
+    let missing_args = ["build-image", "--engine", engine, "--context", missing.to_str().unwrap()];
+    let output = xtask(&missing_args).output().unwrap();
+    let stderr_text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr_text}");
+    let error = stderr_text.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert!(
+        error.starts_with(&format!(
+            "error: the base image `denoland/deno:alpine-0.0.1` is not in {engine}'s local storage"
+        )),
+        "{stderr_text}"
+    );
+    assert_eq!(stdout(&output), "");
+}
+
+/// The stand-ins behave as the upstream images do where the project relies on them.
+fn checks_the_stand_ins_run(engine: &str) {
+    let deno = run_output(engine, &["run", "--rm", "denoland/deno:alpine", "--version"]);
+    assert!(deno.starts_with("deno 2."), "{deno}");
+    let welcome = run_output(engine, &["run", "--rm", "denoland/deno:alpine"]);
+    assert_eq!(welcome, "Welcome to Deno!\n");
+    let script =
+        "id -u; id -u deno; id -g deno; stat -c %u /deno-dir; echo $DENO_DIR; pwd; which wget";
+    let shell = run_output(engine, &["run", "--rm", "denoland/deno:alpine", "sh", "-c", script]);
+    assert_eq!(shell, "0\n1000\n1000\n1000\n/deno-dir/\n/\n/usr/bin/wget\n");
+
+    let name = format!("engines-test-postgres-{}", std::process::id());
+    let _container = Container { engine, name: name.clone() };
+    let started = run_output(
+        engine,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-e",
+            "POSTGRES_PASSWORD=secret",
+            "-e",
+            "POSTGRES_USER=chat",
+            "-e",
+            "POSTGRES_DB=chat_test",
+            "postgres:16-alpine",
+        ],
+    );
+    assert!(!started.trim().is_empty());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !engine_command(engine, &["exec", &name, "pg_isready", "-h", "127.0.0.1"])
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the postgres stand-in never became ready");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let query = "select current_user, current_database(), current_setting('server_version_num')";
+    let psql = [
+        "exec",
+        "-e",
+        "PGPASSWORD=secret",
+        &name,
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "chat",
+        "-d",
+        "chat_test",
+        "-At",
+        "-c",
+        query,
+    ];
+    let row = run_output(engine, &psql);
+    assert!(row.starts_with("chat|chat_test|"), "{row}");
+    let wrong = ["exec", "-e", "PGPASSWORD=wrong", &name, "psql", "-h", "127.0.0.1", "-U", "chat"];
+    let output =
+        engine_command(engine, &[&wrong[..], &["-c", "select 1"]].concat()).output().unwrap();
+    assert!(!output.status.success(), "a wrong password must be refused");
+
+    let labels = &inspect(engine, "postgres:16-alpine")["Config"]["Labels"];
+    let version_num = row.trim().rsplit('|').next().unwrap();
+    let major = &version_num[..version_num.len() - 4];
+    assert_eq!(labels["dev.chat-server.stand-in"], "true");
+    let contains = labels["dev.chat-server.stand-in.contains"].as_str().unwrap();
+    assert!(contains.starts_with(&format!("postgresql {major}.")), "{contains}");
+}
+
+fn offline_images(engine: &str) {
+    // A machine that has the real images builds on them; the stand-ins would refuse to
+    // replace them.
+    let deno = inspect_optional(engine, "denoland/deno:alpine");
+    if deno
+        .as_ref()
+        .is_some_and(|image| image["Config"]["Labels"]["dev.chat-server.stand-in"] != "true")
+    {
+        return;
+    }
+    let mut args = vec!["offline-images", "--engine", engine];
+    if Path::new(HOST_CA_BUNDLE).is_file() {
+        args.extend(["--ca-bundle", HOST_CA_BUNDLE]);
+    }
+    let (output, report) = xtask_json(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let images = report["images"].as_array().unwrap();
+    let names: Vec<&str> = images.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(names, ["denoland/deno:alpine", "postgres:16-alpine"]);
+    for image in images {
+        let inspected = inspect(engine, image["id"].as_str().unwrap());
+        assert_eq!(image["image_id"], full_id(&inspected["Id"]));
+        assert_eq!(image["image_bytes"], inspected["Size"]);
+        let config = &inspected["Config"];
+        assert_eq!(config["Labels"]["dev.chat-server.stand-in"], "true");
+        assert_eq!(config["Labels"]["dev.chat-server.stand-in.contains"], image["contains"]);
+    }
+    let deno = inspect(engine, "denoland/deno:alpine");
+    let config = &deno["Config"];
+    assert!(config["User"].as_str().unwrap_or_default().is_empty());
+    assert!(config["WorkingDir"].as_str().unwrap_or_default().is_empty());
+    let entrypoint = serde_json::json!(["/tini", "--", "docker-entrypoint.sh"]);
+    assert_eq!(config["Entrypoint"], entrypoint);
+    assert_eq!(config["Cmd"], serde_json::json!(["eval", "console.log('Welcome to Deno!')"]));
+    let contains = config["Labels"]["dev.chat-server.stand-in.contains"].as_str().unwrap();
+    assert!(contains.starts_with("deno 2."), "{contains}");
+}
+
+fn step_cached(report: &Value, instruction_start: &str) -> Option<bool> {
+    let steps = report["steps"].as_array()?;
+    let step = steps
+        .iter()
+        .find(|s| s["instruction"].as_str().is_some_and(|i| i.starts_with(instruction_start)))?;
+    step["cached"].as_bool()
+}
+
+fn xtask(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).env("NO_COLOR", "1").env_remove("GITHUB_ACTIONS");
+    command
+}
+
+fn xtask_json(args: &[&str]) -> (Output, Value) {
+    let output = xtask(&[args, &["--format", "json"]].concat()).output().unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!("stdout is not JSON ({error}):\n{}\nstderr:\n{}", stdout(&output), stderr(&output))
+    });
+    (output, report)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn engine_command(engine: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(engine);
+    command.args(args);
+    command
+}
+
+/// The stdout of `engine args`, which must succeed.
+fn run_output(engine: &str, args: &[&str]) -> String {
+    let output = engine_command(engine, args).output().unwrap();
+    assert!(output.status.success(), "`{engine} {}` failed:\n{}", args.join(" "), stderr(&output));
+    stdout(&output)
+}
+
+fn inspect(engine: &str, reference: &str) -> Value {
+    inspect_optional(engine, reference)
+        .unwrap_or_else(|| panic!("{engine} has no image `{reference}`"))
+}
+
+fn inspect_optional(engine: &str, reference: &str) -> Option<Value> {
+    let output = engine_command(engine, &["image", "inspect", reference]).output().unwrap();
+    if !output.status.success() {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    Some(value[0].clone())
+}
+
+/// Docker prints ids as `sha256:...`, podman as bare hex.
+fn full_id(id: &Value) -> String {
+    let id = id.as_str().unwrap();
+    if id.contains(':') { id.to_string() } else { format!("sha256:{id}") }
+}
+
+fn git_head() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let output = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(root).output();
+    String::from_utf8(output.unwrap().stdout).unwrap().trim().to_string()
+}
+
+/// Panics, in CI and outside it, unless `engine` answers.
+fn require_engine(engine: &str) {
+    let format = if engine == "docker" { "{{.Server.Version}}" } else { "{{.Client.Version}}" };
+    let answer = Command::new(engine).args(["version", "--format", format]).output();
+    let reason = match answer {
+        Ok(output) if output.status.success() => return,
+        Ok(output) => stderr(&output),
+        Err(error) => format!("cannot run `{engine}`: {error}"),
+    };
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let where_ = if in_ci { "in CI" } else { "here" };
+    panic!("this test needs {engine}, which is not usable {where_}: {reason}");
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+/// The server's sources, copied to `dir/server`: the tests edit the copy, never `server/`.
+fn copy_server(dir: &Path) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("server");
+    let target = dir.join("server");
+    copy_tree(&source, &target);
+    target
+}
+
+fn copy_tree(source: &Path, target: &Path) {
+    std::fs::create_dir_all(target).unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "node_modules" || name == ".git" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target.join(&name));
+        } else {
+            std::fs::copy(entry.path(), target.join(&name)).unwrap();
+        }
+    }
+}
+
+/// A context in `dir/<base's tag>/server` that meets the requirements, on `base`.
+fn minimal_context(dir: &TempDir, base: &str) -> PathBuf {
+    let context = dir.path.join(base.replace(['/', ':'], "-")).join("server");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(context.join("Containerfile"), minimal_containerfile(base)).unwrap();
+    std::fs::write(context.join(".dockerignore"), ".git\n.env\nnode_modules\n").unwrap();
+    std::fs::write(context.join("main.ts"), "console.log(\"hello\");\n").unwrap();
+    std::fs::write(context.join("deno.json"), "{}\n").unwrap();
+    std::fs::write(context.join("deno.lock"), "{\"version\": \"5\"}\n").unwrap();
+    context
+}
+
+fn containerfile_lines(context: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(context.join("Containerfile")).unwrap();
+    text.lines().map(String::from).collect()
+}
+
+fn append(path: &Path, text: &str) {
+    let mut contents = std::fs::read_to_string(path).unwrap();
+    contents.push_str(text);
+    std::fs::write(path, contents).unwrap();
+}
+
+/// Different on every run, so that an edit is never in the cache from an earlier run.
+fn unique() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    format!("{}-{}", now.as_nanos(), std::process::id())
+}
+
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("xtask-engines-{name}-{}", unique()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The images a test builds, removed when it ends, however it ends: its tag, and every layer
+/// its builds created, read from the engine's output (`--> 228183a2982` from podman,
+/// ` ---> c7df8bbb267b` from docker) and absent before the test began.
+struct Images<'a> {
+    engine: &'a str,
+    tag: String,
+    before: Vec<String>,
+    created: Vec<String>,
+}
+
+impl Images<'_> {
+    fn new<'a>(engine: &'a str, tag: &str) -> Images<'a> {
+        let listing = run_output(engine, &["images", "--all", "--quiet", "--no-trunc"]);
+        let before =
+            listing.lines().map(|id| id.trim_start_matches("sha256:").to_string()).collect();
+        Images { engine, tag: tag.to_string(), before, created: Vec::new() }
+    }
+
+    /// Notes the layers in a build's output that did not exist before the test.
+    fn record(&mut self, output: &Output) {
+        for line in stderr(output).lines() {
+            let line = line.trim();
+            let Some(id) = line.strip_prefix("---> ").or_else(|| line.strip_prefix("--> ")) else {
+                continue;
+            };
+            let is_id = id.len() >= 11 && id.bytes().all(|b| b.is_ascii_hexdigit());
+            if is_id && !self.before.iter().any(|known| known.starts_with(id)) {
+                self.created.push(id.to_string());
+            }
+        }
+    }
+}
+
+impl Drop for Images<'_> {
+    fn drop(&mut self) {
+        let _ = engine_command(self.engine, &["image", "rm", &self.tag]).output();
+        // The newest first: an image goes only once no other builds on it.
+        for id in self.created.iter().rev() {
+            let _ = engine_command(self.engine, &["image", "rm", id]).output();
+        }
+    }
+}
+
+/// A container a test started, removed when it ends.
+struct Container<'a> {
+    engine: &'a str,
+    name: String,
+}
+
+impl Drop for Container<'_> {
+    fn drop(&mut self) {
+        let _ = engine_command(self.engine, &["rm", "--force", &self.name]).output();
+    }
+}
+
+/// The docker daemon this test started, if it had to, stopped by its pid when dropped.
+struct DockerDaemon {
+    started: Option<Child>,
+}
+
+impl DockerDaemon {
+    fn ensure() -> DockerDaemon {
+        let answers = || {
+            let version = ["version", "--format", "{{.Server.Version}}"];
+            engine_command("docker", &version).output().is_ok_and(|o| o.status.success())
+        };
+        if answers() || which("dockerd").is_none() || !is_root() {
+            // `require_engine` says why docker cannot be used.
+            return DockerDaemon { started: None };
+        }
+        let log_path = std::env::temp_dir().join(format!("xtask-engines-dockerd-{}.log", unique()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new("dockerd")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let daemon = DockerDaemon { started: Some(child) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !answers() {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            assert!(Instant::now() < deadline, "dockerd did not answer within 30 s:\n{log}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        daemon
+    }
+}
+
+impl Drop for DockerDaemon {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.started {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
