@@ -116,10 +116,10 @@ pub fn build(
         no_cache: args.no_cache,
         labels: &labels,
     };
-    let run =
-        crate::progress::group(&format!("build `{}` with {}", args.tag, engine.program()), || {
-            engine.build(sh, &request, verbose)
-        })?;
+    // A progress line, not a `progress::group`: a GitHub log group would print to stdout, into
+    // the JSON report, and cannot nest inside the group of the `ci` step that runs this.
+    eprintln!("==> building `{}` with {}", args.tag, engine.program());
+    let run = engine.build(sh, &request, verbose)?;
     let steps = place_steps(&parsed, &run.steps, !run.succeeded());
 
     let (image, base) = match &run.image_id {

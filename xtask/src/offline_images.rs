@@ -71,10 +71,9 @@ pub fn run(args: &OfflineImagesArgs, verbose: bool) -> Result<Outcome> {
     let ca_bundle = args.ca_bundle.as_deref();
     let mut built = Vec::new();
     for (upstream, replaced) in [DENO_IMAGE, POSTGRES_IMAGE].into_iter().zip(replaced) {
-        let title = format!("build a stand-in for `{upstream}` with {}", engine.program());
-        let image = crate::progress::group(&title, || {
-            build_stand_in(&sh, &engine, upstream, ca_bundle, verbose)
-        })?;
+        // A progress line, as in `build-image`: no GitHub log group on stdout.
+        eprintln!("==> building a stand-in for `{upstream}` with {}", engine.program());
+        let image = build_stand_in(&sh, &engine, upstream, ca_bundle, verbose)?;
         built.push(Built { replaced, ..image });
     }
 

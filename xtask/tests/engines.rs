@@ -537,7 +537,7 @@ impl Drop for Images<'_> {
     }
 }
 
-/// A container a test started, removed when it ends.
+/// A container a test started, removed with its anonymous volumes when it ends.
 struct Container<'a> {
     engine: &'a str,
     name: String,
@@ -545,7 +545,7 @@ struct Container<'a> {
 
 impl Drop for Container<'_> {
     fn drop(&mut self) {
-        let _ = engine_command(self.engine, &["rm", "--force", &self.name]).output();
+        let _ = engine_command(self.engine, &["rm", "--force", "--volumes", &self.name]).output();
     }
 }
 
