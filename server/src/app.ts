@@ -33,7 +33,10 @@ export function createApp(context: AppContext): Hono {
     const limit = parseLimit(c.req.query("limit"));
     if (limit === undefined) {
       return c.json(
-        { error: `limit must be an integer from 1 to ${MAX_LIMIT}` },
+        {
+          error:
+            `Query parameter "limit" must be an integer from 1 to ${MAX_LIMIT}`,
+        },
         400,
       );
     }

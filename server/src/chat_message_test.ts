@@ -114,7 +114,10 @@ Deno.test("parseChatFrame() rejects NUL characters, which PostgreSQL cannot stor
 
 Deno.test("parseChatFrame() rejects frames over 16 KiB, counted in UTF-8 bytes", () => {
   const padding = MAX_FRAME_BYTES - frame({ ...VALID, pad: "" }).length;
-  assert.equal(parseChatFrame(frame({ ...VALID, pad: "p".repeat(padding) })).ok, true);
+  assert.equal(
+    parseChatFrame(frame({ ...VALID, pad: "p".repeat(padding) })).ok,
+    true,
+  );
   assert.equal(
     errorOf(frame({ ...VALID, pad: "p".repeat(padding + 1) })),
     "Frame is larger than 16384 bytes",

@@ -4,6 +4,8 @@ import { errorMessage, type Logger } from "./log.ts";
 /** The part of a WebSocket the room uses. */
 export interface ChatSocket {
   readonly readyState: number;
+  /** Bytes queued by `send` and not yet handed to the network. */
+  readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -16,6 +18,8 @@ export interface RoomOptions {
   maxBatch?: number;
   /** Most messages waiting to be stored before senders are turned away. */
   maxQueued?: number;
+  /** Bytes a socket may have waiting to be sent before it is closed as too slow. */
+  maxBuffered?: number;
 }
 
 interface Pending {
@@ -40,6 +44,7 @@ export class ChatRoom {
   readonly #log: Logger;
   readonly #maxBatch: number;
   readonly #maxQueued: number;
+  readonly #maxBuffered: number;
   #draining = false;
   #accepting = true;
 
@@ -47,7 +52,8 @@ export class ChatRoom {
     this.#store = store;
     this.#log = log;
     this.#maxBatch = options.maxBatch ?? 100;
-    this.#maxQueued = options.maxQueued ?? 10_000;
+    this.#maxQueued = options.maxQueued ?? 50_000;
+    this.#maxBuffered = options.maxBuffered ?? 8 * 1024 * 1024;
   }
 
   /** Number of sockets in the room. */
@@ -99,13 +105,7 @@ export class ChatRoom {
 
   /** Sends a close frame to every socket. */
   closeAll(code: number, reason: string): void {
-    for (const socket of this.#sockets) {
-      try {
-        socket.close(code, reason);
-      } catch {
-        // Already closing.
-      }
-    }
+    for (const socket of this.#sockets) closeQuietly(socket, code, reason);
   }
 
   async #drain(): Promise<void> {
@@ -135,13 +135,33 @@ export class ChatRoom {
   }
 
   #broadcast(data: string): void {
-    for (const socket of this.#sockets) send(socket, data);
+    for (const socket of this.#sockets) {
+      if (socket.bufferedAmount > this.#maxBuffered) {
+        // A client that does not read would otherwise make the server hold
+        // every later message for it. It can reload the history from /chat.
+        this.leave(socket);
+        this.#log.warn("slow_client_closed", {
+          buffered_bytes: socket.bufferedAmount,
+        });
+        closeQuietly(socket, 1013, "Client is not keeping up");
+        continue;
+      }
+      send(socket, data);
+    }
   }
 }
 
 /** Sends `{"error": message}` to one socket. */
 export function sendError(socket: ChatSocket, message: string): void {
   send(socket, JSON.stringify({ error: message }));
+}
+
+function closeQuietly(socket: ChatSocket, code: number, reason: string) {
+  try {
+    socket.close(code, reason);
+  } catch {
+    // Already closing.
+  }
 }
 
 function send(socket: ChatSocket, data: string): void {

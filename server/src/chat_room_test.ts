@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import type { ChatInput, ChatMessage } from "./chat_message.ts";
-import { type ChatSocket, ChatRoom } from "./chat_room.ts";
+import { ChatRoom, type ChatSocket } from "./chat_room.ts";
 import { createLogger } from "./log.ts";
 
 class FakeSocket implements ChatSocket {
   readyState = 1;
+  bufferedAmount = 0;
   sent: unknown[] = [];
   closedWith: [number?, string?] | undefined;
 
@@ -48,7 +49,11 @@ function quietLog(lines: string[] = []) {
 Deno.test("ChatRoom broadcasts a stored message to every open socket", async () => {
   const memory = memoryStore();
   const room = new ChatRoom(memory.store, quietLog());
-  const [alice, bob, gone] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+  const [alice, bob, gone] = [
+    new FakeSocket(),
+    new FakeSocket(),
+    new FakeSocket(),
+  ];
   room.join(alice);
   room.join(bob);
   room.join(gone);
@@ -95,7 +100,10 @@ Deno.test("ChatRoom sends an error to the sender only when storing fails, and re
   ]);
   assert.deepEqual(other.sent, []);
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /warn message_store_failed count=1 error="connection refused"/);
+  assert.match(
+    lines[0],
+    /warn message_store_failed count=1 error="connection refused"/,
+  );
   assert.doesNotMatch(lines[0], /secret/);
 
   memory.fail(false);
@@ -158,4 +166,24 @@ Deno.test("ChatRoom forgets sockets that leave and tells when it is empty", asyn
   room.leave(sockets[0]);
   await empty;
   assert.equal(room.size, 0);
+});
+
+Deno.test("ChatRoom closes a socket that does not keep up and still serves the others", async () => {
+  const lines: string[] = [];
+  const room = new ChatRoom(memoryStore().store, quietLog(lines), {
+    maxBuffered: 1000,
+  });
+  const [reader, stalled] = [new FakeSocket(), new FakeSocket()];
+  room.join(reader);
+  room.join(stalled);
+  stalled.bufferedAmount = 1001;
+
+  room.submit(reader, INPUT);
+  await room.idle();
+
+  assert.equal(reader.sent.length, 1);
+  assert.deepEqual(stalled.sent, []);
+  assert.deepEqual(stalled.closedWith, [1013, "Client is not keeping up"]);
+  assert.equal(room.size, 1);
+  assert.match(lines[0], / warn slow_client_closed buffered_bytes=1001$/);
 });

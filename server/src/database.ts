@@ -6,7 +6,10 @@ import { errorMessage, type Logger } from "./log.ts";
  * (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`), which `pg`
  * reads itself; `overrides` replace them, as tests do.
  */
-export function createPool(log: Logger, overrides: pg.PoolConfig = {}): pg.Pool {
+export function createPool(
+  log: Logger,
+  overrides: pg.PoolConfig = {},
+): pg.Pool {
   const pool = new pg.Pool({
     max: 5,
     connectionTimeoutMillis: 3000,

@@ -15,7 +15,10 @@ export async function checkHealth(
   ping: () => Promise<void>,
 ): Promise<HealthReport> {
   if (phase === "starting") {
-    return unhealthy("starting", "Database migrations have not been applied yet");
+    return unhealthy(
+      "starting",
+      "Database migrations have not been applied yet",
+    );
   }
   if (phase === "stopping") {
     return unhealthy("stopping", "Server is shutting down");

@@ -19,6 +19,10 @@ interface MessageRow {
 
 const COLUMNS = "id, username, color, msg, created_at";
 
+/** Newest first; walks the primary key index backwards and reads only `$1` rows. */
+export const RECENT_SQL =
+  `SELECT ${COLUMNS} FROM messages ORDER BY id DESC LIMIT $1`;
+
 /** A store backed by `pool`. */
 export function createMessageStore(pool: pg.Pool): MessageStore {
   return {
@@ -39,10 +43,9 @@ export function createMessageStore(pool: pg.Pool): MessageStore {
     },
 
     async recent(limit) {
-      // Walks the primary key index backwards; only `limit` rows are read.
       const { rows } = await pool.query<MessageRow>({
         name: "recent_messages",
-        text: `SELECT ${COLUMNS} FROM messages ORDER BY id DESC LIMIT $1`,
+        text: RECENT_SQL,
         values: [limit],
       });
       return rows.map(toMessage).reverse();

@@ -56,12 +56,23 @@ export async function findPostgresBin(
   search: BinSearch = DEFAULT_SEARCH,
 ): Promise<string> {
   const candidates: string[] = [];
-  if (search.pgBin) candidates.push(search.pgBin);
+  const tried: string[] = [];
+  if (search.pgBin) {
+    candidates.push(search.pgBin);
+    tried.push(`PG_BIN=${search.pgBin}`);
+  } else {
+    tried.push("PG_BIN (unset)");
+  }
   const fromPgConfig = await output(search.pgConfig, ["--bindir"]).catch(
     () => "",
   );
   if (fromPgConfig) candidates.push(fromPgConfig);
-  candidates.push(...await versionedBinDirs(search.debianRoot));
+  tried.push(`${search.pgConfig} --bindir (${fromPgConfig || "failed"})`);
+  const versioned = await versionedBinDirs(search.debianRoot);
+  candidates.push(...versioned);
+  tried.push(
+    `${search.debianRoot}/*/bin (${versioned.join(", ") || "none"})`,
+  );
 
   for (const dir of candidates) {
     if (await isFile(`${dir}/initdb`) && await isFile(`${dir}/pg_ctl`)) {
@@ -70,9 +81,7 @@ export async function findPostgresBin(
   }
   throw new Error(
     "PostgreSQL server binaries (initdb, pg_ctl) not found; set PG_BIN to " +
-      `their directory or install them. Looked in: ${
-        candidates.join(", ") || "nothing"
-      }`,
+      `their directory or install them. Tried: ${tried.join(", ")}`,
   );
 }
 

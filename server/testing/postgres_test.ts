@@ -40,7 +40,8 @@ Deno.test("findPostgresBin() fails with the places it looked in", async () => {
     {
       message:
         "PostgreSQL server binaries (initdb, pg_ctl) not found; set PG_BIN to " +
-        "their directory or install them. Looked in: /nonexistent/bin",
+        "their directory or install them. Tried: PG_BIN=/nonexistent/bin, " +
+        "/nonexistent/pg_config --bindir (failed), /nonexistent/*/bin (none)",
     },
   );
 });

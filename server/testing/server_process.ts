@@ -77,14 +77,20 @@ export async function spawnServer(
         } else if (exited) {
           finish();
           reject(
-            new Error(`Server exited before logging ${pattern}:\n${logs.join("\n")}`),
+            new Error(
+              `Server exited before logging ${pattern}:\n${logs.join("\n")}`,
+            ),
           );
         }
       };
       const timer = setTimeout(() => {
         finish();
         reject(
-          new Error(`No log line matched ${pattern} in ${timeoutMs} ms:\n${logs.join("\n")}`),
+          new Error(
+            `No log line matched ${pattern} in ${timeoutMs} ms:\n${
+              logs.join("\n")
+            }`,
+          ),
         );
       }, timeoutMs);
       const finish = () => {
@@ -126,4 +132,21 @@ export async function spawnServer(
       await status;
     },
   };
+}
+
+/** Runs `main.ts` with `env` until it exits by itself, for start-up failures. */
+export async function runServerToExit(
+  env: Record<string, string>,
+): Promise<{ code: number; logs: string[] }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: SERVER_ARGS,
+    cwd: SERVER_DIR,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  const output = decoder.decode(result.stdout) + decoder.decode(result.stderr);
+  return { code: result.code, logs: output.split("\n").filter(Boolean) };
 }
