@@ -46,8 +46,8 @@ struct Built {
     image_id: String,
     size_bytes: u64,
     elapsed: Duration,
-    /// Whether an image of that name existed before (a stand-in, or any image with `--force`).
-    replaced: bool,
+    /// The id of the image of that name before (a stand-in, or any image with `--force`).
+    previous_id: Option<String>,
 }
 
 pub fn run(args: &OfflineImagesArgs, verbose: bool) -> Result<Outcome> {
@@ -59,22 +59,29 @@ pub fn run(args: &OfflineImagesArgs, verbose: bool) -> Result<Outcome> {
     let sh = Shell::new()?;
     let engine = Engine::choose(&sh, args.engine.engine)?;
 
-    let mut replaced = Vec::new();
+    let mut previous = Vec::new();
     for upstream in [DENO_IMAGE, POSTGRES_IMAGE] {
         let existing = engine.inspect_image(&sh, upstream)?;
         if let Some(image) = &existing {
             check_replaceable(upstream, &image.labels, args.force)?;
         }
-        replaced.push(existing.is_some());
+        previous.push(existing);
     }
 
     let ca_bundle = args.ca_bundle.as_deref();
     let mut built = Vec::new();
-    for (upstream, replaced) in [DENO_IMAGE, POSTGRES_IMAGE].into_iter().zip(replaced) {
+    for (upstream, previous) in [DENO_IMAGE, POSTGRES_IMAGE].into_iter().zip(previous) {
         // A progress line, as in `build-image`: no GitHub log group on stdout.
         eprintln!("==> building a stand-in for `{upstream}` with {}", engine.program());
         let image = build_stand_in(&sh, &engine, upstream, ca_bundle, verbose)?;
-        built.push(Built { replaced, ..image });
+        // An older stand-in is now untagged: remove it unless images built on it still use it.
+        // Anything else it replaced (with `--force`) is somebody's, and stays.
+        if let Some(old) = previous.as_ref().filter(|old| is_stand_in(&old.labels)) {
+            if old.id != image.image_id && !engine.remove_image(&sh, &old.id)? {
+                eprintln!("the previous stand-in `{}` is still in use; it stays", old.id);
+            }
+        }
+        built.push(Built { previous_id: previous.map(|old| old.id), ..image });
     }
 
     match args.format {
@@ -159,7 +166,7 @@ fn build_stand_in(
         image_id,
         size_bytes: image.size_bytes,
         elapsed: run.elapsed,
-        replaced: false,
+        previous_id: None,
     })
 }
 
@@ -239,7 +246,11 @@ fn text(engine: &Engine, built: &[Built]) -> String {
             crate::build_image::megabytes(image.size_bytes),
             image.elapsed.as_secs_f64(),
             &image.image_id[..image.image_id.len().min(19)],
-            if image.replaced { "  (replaced the previous one)" } else { "" },
+            match &image.previous_id {
+                Some(id) if *id == image.image_id => "  (unchanged)",
+                Some(_) => "  (replaced the previous one)",
+                None => "",
+            },
         );
     }
     out
@@ -257,7 +268,7 @@ fn json(engine: &Engine, built: &[Built]) -> Value {
                 "contains": image.contains,
                 "image_bytes": image.size_bytes,
                 "build_s": (image.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-                "replaced": image.replaced,
+                "previous_image_id": image.previous_id,
             })
         })
         .collect();

@@ -111,6 +111,26 @@ impl Engine {
         let stdout = String::from_utf8_lossy(&output.stdout);
         parse_inspect(&stdout).map(Some)
     }
+
+    /// Removes the image `id`; `false` when the engine refuses because containers or other
+    /// images use it.
+    pub fn remove_image(&self, sh: &Shell, id: &str) -> Result<bool> {
+        let output = process::output(self.command(sh, &["image", "rm", id]))?;
+        if output.status.success() {
+            return Ok(true);
+        }
+        // docker: "conflict: unable to delete ... image has dependent child images" or "image is
+        // being used by stopped container"; podman: "image used by ...: image is in use by a
+        // container" or "image has dependent children".
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if ["conflict", "in use", "being used", "dependent child"]
+            .iter()
+            .any(|m| stderr.contains(m))
+        {
+            return Ok(false);
+        }
+        bail!("`{} image rm {id}` failed:\n    {}", self.program(), stderr.trim())
+    }
 }
 
 /// Whether `name` answers, and its version; else why not, in a phrase.
@@ -119,13 +139,13 @@ fn probe(sh: &Shell, name: EngineName) -> Result<Engine, String> {
     if which::which(program).is_err() {
         return Err(format!("`{program}` is not on PATH"));
     }
-    // `docker version` asks the daemon, so it fails when only the client is installed;
-    // podman has no daemon, and its `version` checks its configuration and storage.
-    let format = match name {
-        EngineName::Docker => "{{.Server.Version}}",
-        EngineName::Podman => "{{.Client.Version}}",
+    // `docker version` asks the daemon, so it fails when only the client is installed.
+    // Podman has no daemon; `podman info` sets up its runtime and storage, as a build would.
+    let (subcommand, format) = match name {
+        EngineName::Docker => ("version", "{{.Server.Version}}"),
+        EngineName::Podman => ("info", "{{.Version.Version}}"),
     };
-    let output = process::output(cmd!(sh, "{program} version --format {format}"))
+    let output = process::output(cmd!(sh, "{program} {subcommand} --format {format}"))
         .map_err(|error| format!("{error:#}"))?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if output.status.success() && !version.is_empty() {
@@ -135,7 +155,7 @@ fn probe(sh: &Shell, name: EngineName) -> Result<Engine, String> {
     let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
     Err(match name {
         EngineName::Docker => format!("the daemon did not answer: {}", last.trim()),
-        EngineName::Podman => format!("`podman version` failed: {}", last.trim()),
+        EngineName::Podman => format!("`podman info` failed: {}", last.trim()),
     })
 }
 
@@ -147,7 +167,7 @@ fn unusable(name: EngineName, reason: &str) -> anyhow::Error {
             EngineName::Docker => {
                 "hint: start the daemon (`dockerd &` as root, or `systemctl start docker`), or use `--engine podman`"
             }
-            EngineName::Podman => "hint: `podman info` says more",
+            EngineName::Podman => "hint: `podman info` shows the whole error",
         }
     };
     anyhow::anyhow!("{} is not usable: {reason}\n{hint}", name.program())
