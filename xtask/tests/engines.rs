@@ -1,15 +1,18 @@
 //! Runs `build-image` and `offline-images` against the real engines: builds the server image
 //! with podman and with docker on local stand-in base images, checks the reported figures
-//! against `image inspect` and the cache reuse on a rebuild, and checks each way the tools can
-//! fail. A test that needs an engine fails when the engine is missing or does not answer; none
-//! passes without it. Docker's tests start a daemon when none answers and they run as root,
-//! and stop it afterwards; podman's need no daemon.
+//! against `image inspect` and the cache reuse on a rebuild, runs the stand-ins, and checks each
+//! way the tools can fail. A test that needs an engine fails when the engine is missing or does
+//! not answer; none passes without it. Docker's tests start a daemon when none answers and they
+//! run as root, and stop it afterwards; podman's need no daemon, but the project's
+//! `containers.conf` (rendered here as `.ci/run` renders it, unless CONTAINERS_CONF is set).
 //!
 //! Each engine's scenario runs in one test, in order, with tags of its own, and removes the
-//! images it builds. The stand-in base images stay: they are what the machine builds on.
+//! images, containers and volumes it creates. The stand-in base images stay: they are what the
+//! machine builds on.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -123,6 +126,7 @@ fn a_docker_client_without_its_daemon_is_not_an_engine() {
 fn podman_builds_the_server_image() {
     require_engine("podman");
     builds_the_server_image("podman");
+    checks_the_stand_ins_run("podman");
 }
 
 #[test]
@@ -346,6 +350,7 @@ fn step_cached(report: &Value, instruction_start: &str) -> Option<bool> {
 fn xtask(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.args(args).env("NO_COLOR", "1").env_remove("GITHUB_ACTIONS");
+    command.env("CONTAINERS_CONF", containers_conf());
     command
 }
 
@@ -367,8 +372,28 @@ fn stderr(output: &Output) -> String {
 
 fn engine_command(engine: &str, args: &[&str]) -> Command {
     let mut command = Command::new(engine);
-    command.args(args);
+    command.args(args).env("CONTAINERS_CONF", containers_conf());
     command
+}
+
+/// `CONTAINERS_CONF` when set (`.ci/run` sets it), else the project's `containers.conf`
+/// rendered as `.ci/run` renders it: podman cannot run containers on these machines without it.
+fn containers_conf() -> &'static Path {
+    static RENDERED: OnceLock<PathBuf> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        if let Some(path) = std::env::var_os("CONTAINERS_CONF").filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let template = std::fs::read_to_string(root.join(".ci/podman/containers.conf")).unwrap();
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let open_files = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+        let hard_limit = open_files.split_whitespace().nth(4).unwrap();
+        let hard_limit = if hard_limit == "unlimited" { "1048576" } else { hard_limit };
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("containers.conf");
+        std::fs::write(&path, template.replace("@NOFILE_HARD_LIMIT@", hard_limit)).unwrap();
+        path
+    })
 }
 
 /// The stdout of `engine args`, which must succeed.
@@ -407,7 +432,7 @@ fn git_head() -> String {
 /// Panics, in CI and outside it, unless `engine` answers.
 fn require_engine(engine: &str) {
     let format = if engine == "docker" { "{{.Server.Version}}" } else { "{{.Client.Version}}" };
-    let answer = Command::new(engine).args(["version", "--format", format]).output();
+    let answer = engine_command(engine, &["version", "--format", format]).output();
     let reason = match answer {
         Ok(output) if output.status.success() => return,
         Ok(output) => stderr(&output),
