@@ -577,6 +577,7 @@ impl Drop for Container<'_> {
 /// The docker daemon this test started, if it had to, stopped by its pid when dropped.
 struct DockerDaemon {
     started: Option<Child>,
+    log: Option<PathBuf>,
 }
 
 impl DockerDaemon {
@@ -587,7 +588,7 @@ impl DockerDaemon {
         };
         if answers() || which("dockerd").is_none() || !is_root() {
             // `require_engine` says why docker cannot be used.
-            return DockerDaemon { started: None };
+            return DockerDaemon { started: None, log: None };
         }
         let log_path = std::env::temp_dir().join(format!("xtask-engines-dockerd-{}.log", unique()));
         let log = std::fs::File::create(&log_path).unwrap();
@@ -597,7 +598,7 @@ impl DockerDaemon {
             .stderr(log)
             .spawn()
             .unwrap();
-        let daemon = DockerDaemon { started: Some(child) };
+        let daemon = DockerDaemon { started: Some(child), log: Some(log_path.clone()) };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !answers() {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -614,6 +615,9 @@ impl Drop for DockerDaemon {
             let pid = child.id().to_string();
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
             let _ = child.wait();
+        }
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
         }
     }
 }
