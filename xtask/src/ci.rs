@@ -118,8 +118,12 @@ pub fn run(_verbose: bool) -> Result<Outcome> {
         println!("{name:<12}  {status:<6}  {:>8.1}", elapsed.as_secs_f64());
     }
     let skipped = total - timings.len();
+    let passed = timings.iter().filter(|(_, outcome, _)| *outcome == Outcome::Passed).count();
+    let failed_count = timings.len() - passed;
     if skipped > 0 {
-        println!("{skipped} later step(s) not run");
+        println!("{passed} passed, {failed_count} failed, {skipped} skipped");
+    } else {
+        println!("{passed} passed, {failed_count} failed");
     }
     Ok(if failed { Outcome::Failed } else { Outcome::Passed })
 }
