@@ -336,7 +336,7 @@ fn run_instructions(
                 let sources: Vec<String> = sources.iter().map(|s| word(s)).collect();
                 let dest = word(dest);
                 let mut dest = absolute(&stage.workdir, &dest);
-                if (sources.len() > 1 || dest_is_dir_hint(&dest)) && !dest.ends_with('/') {
+                if sources.len() > 1 && !dest.ends_with('/') {
                     dest.push('/');
                 }
                 let from = instruction.flag("from").and_then(|f| f.value.as_deref()).map(&word);
@@ -366,12 +366,6 @@ fn run_instructions(
         }
     }
     stage
-}
-
-/// A destination with no extension, like `/app`, is a directory to most readers; the builder
-/// treats it as a file name only for a single file source, which `places` handles.
-fn dest_is_dir_hint(dest: &str) -> bool {
-    dest == "/"
 }
 
 fn cache_step(stage: &Stage, cache: CacheCommand, position: Position, index: usize) -> CacheStep {
