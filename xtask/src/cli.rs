@@ -39,7 +39,7 @@ pub enum Command {
     /// Measure build, start and validation times against a naive Containerfile
     Bench(EngineArgs),
     /// Run every check CI runs, in the order CI runs them
-    Ci,
+    Ci(CiArgs),
 }
 
 #[derive(Args)]
@@ -124,6 +124,13 @@ pub enum ReportFormat {
 pub enum EngineName {
     Docker,
     Podman,
+}
+
+#[derive(Args)]
+pub struct CiArgs {
+    /// Leave out the steps that build or run images (they need docker and podman)
+    #[arg(long)]
+    pub no_engines: bool,
 }
 
 #[derive(Args)]

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Explain(args) => explain::run(&args),
-        Command::Ci => ci::run(cli.verbose),
+        Command::Ci(args) => ci::run(&args),
         Command::BuildImage(args) => build_image::run(&args, cli.verbose),
         Command::Smoke(_) => not_yet("smoke"),
         Command::Compare(_) => not_yet("compare"),
