@@ -1,9 +1,9 @@
 //! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 use crate::cli::{BuildImageArgs, CiArgs, EngineArgs, EngineName, OfflineImagesArgs, ReportFormat};
@@ -36,6 +36,7 @@ const STEPS: &[Step] = &[
         run: |sh| ok(cmd!(sh, "cargo test --workspace").run()),
     },
     Step { name: "validate", engine: false, run: |_| validate_server() },
+    Step { name: "workflows", engine: false, run: lint_workflows },
     Step { name: "deno fmt", engine: false, run: |sh| deno(sh, &["fmt", "--check"]) },
     Step { name: "deno lint", engine: false, run: |sh| deno(sh, &["lint"]) },
     Step {
@@ -98,6 +99,49 @@ fn validate_server() -> Result<Outcome> {
         eprintln!("the server's Containerfile must meet every requirement with no warning");
     }
     Ok(if clean { Outcome::Passed } else { Outcome::Failed })
+}
+
+/// The GitHub Actions workflows, relative to the repository root.
+const WORKFLOWS_DIR: &str = ".github/workflows";
+
+/// zizmor with every audit that runs offline, at every severity and confidence, honouring no
+/// configuration file or ignore comment; then GitHub's workflow schema over each file.
+fn lint_workflows(sh: &Shell) -> Result<Outcome> {
+    let zizmor = required_tool("zizmor")?;
+    let check_jsonschema = required_tool("check-jsonschema")?;
+    let workflows = workflow_files(&project::root().join(WORKFLOWS_DIR))?;
+
+    let strictest = ["--persona=auditor", "--no-config", "--no-ignores", "--strict-collection"];
+    let audit = cmd!(sh, "{zizmor} --offline --no-progress {strictest...} {WORKFLOWS_DIR}");
+    let audited = ok(audit.run())?;
+    let schema = "vendor.github-workflows";
+    let checked =
+        ok(cmd!(sh, "{check_jsonschema} --builtin-schema {schema} {workflows...}").run())?;
+    Ok(if audited == Outcome::Passed { checked } else { Outcome::Failed })
+}
+
+/// A linter the step cannot do without: a missing one is an error, never a skipped check.
+fn required_tool(name: &str) -> Result<PathBuf> {
+    which::which(name).ok().with_context(|| {
+        format!("`{name}` is not on PATH\nhint: `.ci/install` installs it (`pip install {name}`)")
+    })
+}
+
+/// The workflow files in `dir`, sorted and relative to the repository root.
+fn workflow_files(dir: &Path) -> Result<Vec<String>> {
+    let unreadable = || format!("failed to read `{}`", project::display(dir));
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(unreadable)? {
+        let name = entry.with_context(unreadable)?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".yml") || name.ends_with(".yaml") {
+            files.push(format!("{WORKFLOWS_DIR}/{name}"));
+        }
+    }
+    if files.is_empty() {
+        bail!("no workflow in `{WORKFLOWS_DIR}`");
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn deno(sh: &Shell, args: &[&str]) -> Result<Outcome> {
