@@ -27,7 +27,7 @@ pub enum Command {
     /// Validate, then build the server image with docker or podman
     BuildImage(BuildImageArgs),
     /// Run the built image with a throwaway database and test it live
-    Smoke(EngineArgs),
+    Smoke(SmokeArgs),
     /// Run the stock base image with `server/` bind-mounted, and compare
     Compare(EngineArgs),
     /// Validate, build, smoke-test and compare, with one summary at the end
@@ -69,6 +69,24 @@ pub struct EngineArgs {
     /// Container engine [default: CONTAINER_ENGINE, else docker when its daemon answers, else podman]
     #[arg(long, value_enum)]
     pub engine: Option<EngineName>,
+}
+
+#[derive(Args)]
+pub struct SmokeArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// The image under test
+    #[arg(long, default_value = crate::build_image::DEFAULT_TAG)]
+    pub image: String,
+
+    /// The database image to run beside it
+    #[arg(long, value_name = "IMAGE", default_value = crate::offline_images::POSTGRES_IMAGE)]
+    pub db_image: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Args)]

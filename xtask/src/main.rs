@@ -6,11 +6,15 @@ mod cli;
 mod containerfile;
 mod engine;
 mod explain;
+mod live;
 mod offline_images;
 mod progress;
 mod project;
 mod report;
 mod rules;
+mod session;
+mod smoke;
+mod stack;
 mod tools;
 mod validate;
 
@@ -35,7 +39,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Ci(args) => ci::run(&args),
         Command::BuildImage(args) => build_image::run(&args, cli.verbose),
-        Command::Smoke(_) => not_yet("smoke"),
+        Command::Smoke(args) => smoke::run(&args),
         Command::Compare(_) => not_yet("compare"),
         Command::Verify(_) => not_yet("verify"),
         Command::OfflineImages(args) => offline_images::run(&args, cli.verbose),

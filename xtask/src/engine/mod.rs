@@ -2,6 +2,7 @@
 //! behave differently (build flags, output, inspect formats).
 
 mod build;
+mod container;
 pub mod process;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use serde_json::Value;
 use xshell::{Shell, cmd};
 
 pub use build::{BuildRequest, BuildStep};
+pub use container::RunSpec;
 
 use crate::cli::EngineName;
 

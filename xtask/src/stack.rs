@@ -1,0 +1,200 @@
+//! The pieces a live run puts together: a throwaway database, the server beside it, and the
+//! questions asked of a running server container (its user, its health from inside).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use xshell::Shell;
+
+use crate::engine::{Engine, RunSpec, process};
+use crate::live;
+use crate::session::Session;
+
+/// The port the server listens on inside its container.
+pub const SERVER_PORT: u16 = 8000;
+/// How long a server may take to turn healthy, from `run`.
+pub const HEALTH_LIMIT: Duration = Duration::from_secs(60);
+/// How many of a container's log lines a failure shows.
+pub const LOG_LINES: usize = 20;
+
+const DATABASE_USER: &str = "chat";
+const DATABASE_NAME: &str = "chat";
+
+/// A database container of the run, and how the server reaches it.
+#[derive(Clone)]
+pub struct Database {
+    pub container: String,
+    pub address: String,
+    password: String,
+}
+
+impl Database {
+    /// The same database, reached at another address (on another network).
+    pub fn reached_at(&self, address: String) -> Database {
+        Database { address, ..self.clone() }
+    }
+
+    /// The standard PostgreSQL variables the server reads.
+    pub fn server_env(&self) -> Vec<(String, String)> {
+        [
+            ("PGHOST", self.address.as_str()),
+            ("PGPORT", "5432"),
+            ("PGUSER", DATABASE_USER),
+            ("PGPASSWORD", self.password.as_str()),
+            ("PGDATABASE", DATABASE_NAME),
+        ]
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .into()
+    }
+}
+
+/// Makes sure `image` is in local storage, pulling it when the engine can. A machine that cannot
+/// pull gets a hint that names what provides the image.
+pub fn require_image(sh: &Shell, engine: &Engine, image: &str, hint: &str) -> Result<()> {
+    if engine.inspect_image(sh, image)?.is_some() {
+        return Ok(());
+    }
+    let program = engine.program();
+    eprintln!("==> `{image}` is not in {program}'s local storage; pulling it");
+    let pulled = process::capture(xshell::cmd!(sh, "{program} pull {image}"), false)?;
+    if !pulled.succeeded() {
+        bail!(
+            "the image `{image}` is not in {program}'s local storage and could not be pulled:\n{}{hint}",
+            process::tail(&pulled.lines, 5)
+        );
+    }
+    Ok(())
+}
+
+/// Starts a database container on `network`. Its data lives in a tmpfs, so it leaves no volume
+/// behind.
+pub fn start_database(
+    sh: &Shell,
+    engine: &Engine,
+    session: &Session,
+    network: &str,
+    image: &str,
+) -> Result<Database> {
+    let container = session.name("db");
+    let password = format!("pw-{}", session.id);
+    let spec = RunSpec {
+        name: container.clone(),
+        image: image.to_string(),
+        network: network.to_string(),
+        labels: vec![session.label.clone()],
+        env: vec![
+            ("POSTGRES_USER".into(), DATABASE_USER.into()),
+            ("POSTGRES_PASSWORD".into(), password.clone()),
+            ("POSTGRES_DB".into(), DATABASE_NAME.into()),
+        ],
+        tmpfs: vec!["/var/lib/postgresql/data".into()],
+        ..RunSpec::default()
+    };
+    session.create(|| engine.run_detached(sh, &spec))?;
+    let address = engine.address_on(sh, &container, network)?;
+    Ok(Database { container, address, password })
+}
+
+/// A server container of `image` on `network`, talking to `database`; published on a free
+/// port of 127.0.0.1 unless the network is internal.
+pub fn server_spec(
+    session: &Session,
+    role: &str,
+    image: &str,
+    network: &str,
+    database: &Database,
+) -> RunSpec {
+    RunSpec {
+        name: session.name(role),
+        image: image.to_string(),
+        network: network.to_string(),
+        labels: vec![session.label.clone()],
+        env: database.server_env(),
+        ..RunSpec::default()
+    }
+}
+
+/// Gives `spec` a free host port for the server and returns it.
+pub fn publish(spec: &mut RunSpec) -> Result<u16> {
+    let port = live::free_port()?;
+    spec.publish = Some((SERVER_PORT, port));
+    Ok(port)
+}
+
+/// The user the server process runs as inside `container`: the process whose command line runs
+/// `main.ts`, its uid and the name `/etc/passwd` gives it.
+pub fn server_user(sh: &Shell, engine: &Engine, container: &str) -> Result<(u32, String)> {
+    // One line per process, `uid<TAB>command line`; runs inside the container, whose shell
+    // and coreutils are busybox on alpine.
+    let script = r#"for d in /proc/[0-9]*; do
+  u=$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "$d/status" 2>/dev/null)
+  c=$(tr '\000' ' ' <"$d/cmdline" 2>/dev/null)
+  [ -n "$u" ] && printf '%s\t%s\n' "$u" "$c"
+done"#;
+    let listing = engine
+        .exec(sh, container, &["sh", "-c", script])?
+        .with_context(|| format!("failed to list the processes of `{container}`"))?;
+    let Some(uid) = server_uid(&listing) else {
+        bail!("no process in `{container}` runs `main.ts`");
+    };
+    let passwd = engine.exec(sh, container, &["cat", "/etc/passwd"])?.unwrap_or_default();
+    Ok((uid, user_name(&passwd, uid).unwrap_or_else(|| uid.to_string())))
+}
+
+fn server_uid(listing: &str) -> Option<u32> {
+    listing
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .find(|(_, command)| {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            words.first().is_some_and(|w| w.ends_with("deno"))
+                && words.contains(&"run")
+                && words.iter().any(|w| w.ends_with("main.ts"))
+        })
+        .and_then(|(uid, _)| uid.trim().parse().ok())
+}
+
+fn user_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 2 && fields[2].parse() == Ok(uid)).then(|| fields[0].to_string())
+    })
+}
+
+/// Asks the server for `/health` from inside its own container, for containers whose port is
+/// not published (those on internal networks). Deno is in every image that runs the server.
+pub fn healthy_inside(sh: &Shell, engine: &Engine, container: &str) -> Result<bool> {
+    let script = format!(
+        "const r = await fetch('http://127.0.0.1:{SERVER_PORT}/health'); Deno.exit(r.status === 200 ? 0 : 1)"
+    );
+    Ok(engine.exec(sh, container, &["deno", "eval", &script])?.is_some())
+}
+
+/// The container's last log lines, for a failure; a note instead when they cannot be read.
+pub fn log_tail(sh: &Shell, engine: &Engine, container: &str) -> Vec<String> {
+    engine
+        .logs_tail(sh, container, LOG_LINES)
+        .unwrap_or_else(|error| vec![format!("(its log could not be read: {error:#})")])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_server_among_the_processes() {
+        let listing = "0\t/tini -- docker-entrypoint.sh run main.ts \n\
+            1000\tsh -c for d in /proc/[0-9]*; do \n\
+            1000\tdeno run --allow-net --allow-env --allow-read main.ts \n";
+        assert_eq!(server_uid(listing), Some(1000));
+        assert_eq!(server_uid("0\t/tini -- docker-entrypoint.sh run main.ts\n"), None);
+    }
+
+    #[test]
+    fn names_a_uid_from_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\ndeno:x:1000:1000::/home/deno:/bin/sh\n";
+        assert_eq!(user_name(passwd, 1000).as_deref(), Some("deno"));
+        assert_eq!(user_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(user_name(passwd, 7), None);
+    }
+}
