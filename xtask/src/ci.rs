@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::cli::{BuildImageArgs, CiArgs, EngineArgs, EngineName, OfflineImagesArgs, ReportFormat};
+use crate::cli::{
+    BuildImageArgs, CiArgs, EngineArgs, EngineName, OfflineImagesArgs, ReportFormat, SmokeArgs,
+};
 use crate::progress;
-use crate::{Outcome, build_image, offline_images, project, tools, validate};
+use crate::{Outcome, build_image, offline_images, project, smoke, tools, validate};
 
 struct Step {
     name: &'static str,
@@ -47,8 +49,10 @@ const STEPS: &[Step] = &[
     Step { name: "deno test", engine: false, run: |sh| deno(sh, &["task", "test"]) },
     Step { name: "podman base", engine: true, run: |_| base_images(EngineName::Podman) },
     Step { name: "podman build", engine: true, run: |_| build_server_image(EngineName::Podman) },
+    Step { name: "podman smoke", engine: true, run: |_| smoke_server_image(EngineName::Podman) },
     Step { name: "docker base", engine: true, run: |_| base_images(EngineName::Docker) },
     Step { name: "docker build", engine: true, run: |_| build_server_image(EngineName::Docker) },
+    Step { name: "docker smoke", engine: true, run: |_| smoke_server_image(EngineName::Docker) },
 ];
 
 /// The CA bundle of the machines CI runs on, which trust a TLS-intercepting proxy through it.
@@ -76,6 +80,16 @@ fn build_server_image(engine: EngineName) -> Result<Outcome> {
         format: ReportFormat::Text,
     };
     build_image::run(&args, false)
+}
+
+fn smoke_server_image(engine: EngineName) -> Result<Outcome> {
+    let args = SmokeArgs {
+        engine: EngineArgs { engine: Some(engine) },
+        image: build_image::DEFAULT_TAG.to_string(),
+        db_image: offline_images::POSTGRES_IMAGE.to_string(),
+        format: ReportFormat::Text,
+    };
+    smoke::run(&args)
 }
 
 fn ok(result: xshell::Result<()>) -> Result<Outcome> {

@@ -55,18 +55,27 @@ pub fn get(port: u16, path: &str) -> Result<Reply> {
     Ok(Reply { status, body })
 }
 
-/// Polls `probe` with backoff (50 ms, doubling to 1 s) until it answers `true` or `limit`
-/// passes; the time it took, or the last reason it gave.
+/// What one look at a server found.
+pub enum Probe {
+    Ready,
+    Waiting(String),
+    /// Waiting longer cannot help: the container exited.
+    Hopeless(String),
+}
+
+/// Polls `probe` with backoff (50 ms, doubling to 1 s) until it is ready, hopeless, or `limit`
+/// passes; the time it took, or the last reason it gave. An error is a reason to keep waiting.
 pub fn wait_until(
     limit: Duration,
-    mut probe: impl FnMut() -> Result<bool>,
+    mut probe: impl FnMut() -> Result<Probe>,
 ) -> Result<Duration, String> {
     let started = Instant::now();
     let mut delay = Duration::from_millis(50);
     loop {
         let last = match probe() {
-            Ok(true) => return Ok(started.elapsed()),
-            Ok(false) => "not ready".to_string(),
+            Ok(Probe::Ready) => return Ok(started.elapsed()),
+            Ok(Probe::Hopeless(reason)) => return Err(reason),
+            Ok(Probe::Waiting(reason)) => reason,
             Err(error) => format!("{error:#}"),
         };
         if started.elapsed() + delay > limit {
@@ -77,14 +86,13 @@ pub fn wait_until(
     }
 }
 
-/// Waits for `GET /health` to answer 200.
-pub fn wait_healthy(port: u16, limit: Duration) -> Result<Duration, String> {
-    wait_until(limit, || {
-        let reply = get(port, "/health")?;
-        if reply.status == 200 {
-            return Ok(true);
-        }
-        bail!("`/health` answered {}", reply.status)
+/// One look at `GET /health`: ready on 200.
+pub fn health(port: u16) -> Result<Probe> {
+    let reply = get(port, "/health")?;
+    Ok(if reply.status == 200 {
+        Probe::Ready
+    } else {
+        Probe::Waiting(format!("`/health` answered {}", reply.status))
     })
 }
 

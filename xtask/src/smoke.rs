@@ -155,7 +155,7 @@ impl Checks<'_> {
 
         // Health is waited for first, as it is the wait for everything else, but reported in
         // the table's order: a container that never stays up fails the mounts check first.
-        let health = live::wait_healthy(port, stack::HEALTH_LIMIT).map(|_| launched.elapsed());
+        let health = stack::wait_healthy(sh, engine, &app, Some(port)).map(|_| launched.elapsed());
         let state = engine.inspect_container(sh, &app)?;
         self.record("starts-without-mounts", &app, None, launched, || {
             Ok(if !state.mounts.is_empty() {
@@ -269,18 +269,14 @@ fn offline_start(target: Target<'_>, database: &Database) -> Result<Found> {
     let spec = stack::server_spec(session, "offline", image, &network, &inside);
     let launched = Instant::now();
     session.create(|| engine.run_detached(sh, &spec))?;
-    Ok(
-        match live::wait_until(stack::HEALTH_LIMIT, || {
-            stack::healthy_inside(sh, engine, &spec.name)
-        }) {
-            Ok(_) => {
-                let took = launched.elapsed();
-                pass(format!("healthy {:.2} s after `run`, with no route out", took.as_secs_f64()))
-                    .with("healthy_s", took)
-            }
-            Err(reason) => fail(format!("on an internal network: {reason}")),
-        },
-    )
+    Ok(match stack::wait_healthy(sh, engine, &spec.name, None) {
+        Ok(_) => {
+            let took = launched.elapsed();
+            pass(format!("healthy {:.2} s after `run`, with no route out", took.as_secs_f64()))
+                .with("healthy_s", took)
+        }
+        Err(reason) => fail(format!("on an internal network: {reason}")),
+    })
 }
 
 fn hardened_run(target: Target<'_>, network: &str, database: &Database) -> Result<Found> {
@@ -292,7 +288,7 @@ fn hardened_run(target: Target<'_>, network: &str, database: &Database) -> Resul
     let port = stack::publish(&mut spec)?;
     let launched = Instant::now();
     session.create(|| engine.run_detached(sh, &spec))?;
-    Ok(match live::wait_healthy(port, stack::HEALTH_LIMIT) {
+    Ok(match stack::wait_healthy(sh, engine, &spec.name, Some(port)) {
         Ok(_) => {
             let took = launched.elapsed();
             pass(format!(
@@ -343,7 +339,7 @@ fn persisted(sh: &Shell, engine: &Engine, app: &str, port: u16, marker: &str) ->
     }
     engine.stop(sh, app, STOP_GRACE)?;
     engine.start(sh, app)?;
-    if let Err(reason) = live::wait_healthy(port, stack::HEALTH_LIMIT) {
+    if let Err(reason) = stack::wait_healthy(sh, engine, app, Some(port)) {
         return Ok(fail(format!("after a restart: {reason}")));
     }
     Ok(if chat_contains(port, marker)? {

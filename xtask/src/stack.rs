@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use xshell::Shell;
 
 use crate::engine::{Engine, RunSpec, process};
-use crate::live;
+use crate::live::{self, Probe};
 use crate::session::Session;
 
 /// The port the server listens on inside its container.
@@ -161,13 +161,44 @@ fn user_name(passwd: &str, uid: u32) -> Option<String> {
     })
 }
 
-/// Asks the server for `/health` from inside its own container, for containers whose port is
-/// not published (those on internal networks). Deno is in every image that runs the server.
-pub fn healthy_inside(sh: &Shell, engine: &Engine, container: &str) -> Result<bool> {
+/// Waits for `container` to answer `GET /health` with 200 on `port` of 127.0.0.1, or, with no
+/// port, from inside the container (for one on an internal network, whose port cannot be
+/// published). Gives up at once when the container exits.
+pub fn wait_healthy(
+    sh: &Shell,
+    engine: &Engine,
+    container: &str,
+    port: Option<u16>,
+) -> Result<Duration, String> {
+    live::wait_until(HEALTH_LIMIT, || {
+        let probe = match port {
+            Some(port) => live::health(port),
+            None => health_inside(sh, engine, container),
+        };
+        if let Ok(Probe::Ready) = probe {
+            return probe;
+        }
+        let state = engine.inspect_container(sh, container)?;
+        if !state.running {
+            return Ok(Probe::Hopeless(format!(
+                "the container exited with status {}",
+                state.exit_code
+            )));
+        }
+        probe
+    })
+}
+
+/// Asks for `/health` from inside the container, with the Deno that every image of the server
+/// has.
+fn health_inside(sh: &Shell, engine: &Engine, container: &str) -> Result<Probe> {
     let script = format!(
         "const r = await fetch('http://127.0.0.1:{SERVER_PORT}/health'); Deno.exit(r.status === 200 ? 0 : 1)"
     );
-    Ok(engine.exec(sh, container, &["deno", "eval", &script])?.is_some())
+    Ok(match engine.exec(sh, container, &["deno", "eval", &script])? {
+        Some(_) => Probe::Ready,
+        None => Probe::Waiting("`/health` did not answer 200 inside the container".into()),
+    })
 }
 
 /// The container's last log lines, for a failure; a note instead when they cannot be read.
