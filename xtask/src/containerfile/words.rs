@@ -175,11 +175,11 @@ fn expand_variable(
         let expanded = match rest {
             "" => value.unwrap_or_default().to_string(),
             _ => {
-                let (operator, operand) = if rest.starts_with(':') && rest.len() >= 2 {
-                    rest.split_at(2)
-                } else {
-                    rest.split_at(1)
-                };
+                // The operator is one character, or two after a colon; `rest` may start with
+                // any character, so split on a character boundary.
+                let operator_chars = if rest.starts_with(':') { 2 } else { 1 };
+                let split = rest.char_indices().nth(operator_chars).map_or(rest.len(), |(i, _)| i);
+                let (operator, operand) = rest.split_at(split);
                 let operand = || expand(operand, escape, vars);
                 let set = value.is_some();
                 let non_empty = value.is_some_and(|v| !v.is_empty());
@@ -334,6 +334,16 @@ mod tests {
         assert_eq!(expand("'$NAME' \"$NAME\" \\$NAME", '\\', &v), "$NAME deno $NAME");
         assert_eq!(expand("`$NAME", '`', &v), "$NAME");
         assert_eq!(expand("cost$", '\\', &v), "cost$");
+    }
+
+    #[test]
+    fn non_ascii_after_a_brace_is_not_split_inside_a_character() {
+        let v = vars(&[("NAME", "deno")]);
+        assert_eq!(expand("${ñAME}", '\\', &v), "");
+        assert_eq!(expand("${NAME:ñ}", '\\', &v), "");
+        assert_eq!(expand("${NAME:}", '\\', &v), "");
+        assert_eq!(expand("x${NAME-ñ}", '\\', &v), "xdeno");
+        assert_eq!(expand("${MISSING:-ñ}", '\\', &v), "ñ");
     }
 
     #[test]
