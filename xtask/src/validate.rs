@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::Outcome;
 use crate::cli::{ValidateArgs, ValidateFormat};
-use crate::containerfile::Containerfile;
 use crate::project;
 use crate::report::{self, Style};
 use crate::rules::{self, Validation};
@@ -66,10 +65,7 @@ pub fn validate_file(path: &Path) -> Result<Validation> {
     let Ok(text) = String::from_utf8(bytes) else {
         bail!("`{display}` is not UTF-8 text");
     };
-    Ok(match Containerfile::parse(path, &text) {
-        Ok(file) => rules::check(&file, &display),
-        Err(error) => rules::unparsable(path, &text, &display, &error),
-    })
+    Ok(rules::validate(path, &text, &display))
 }
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ impl Containerfile {
         let masked = heredoc::mask(text, escape);
         let parsed = pd::parse(&masked.text).map_err(|error| ParseError {
             message: error.to_string(),
-            position: Position { line: error.line().max(1), column: error.column().max(1) },
+            position: within_text(text, error.line(), error.column()),
         })?;
 
         let syntax = parsed.parser_directives.syntax.as_ref().map(|d| d.value.value.to_string());
@@ -422,6 +422,17 @@ fn heredoc_name(text: &str, heredoc: &pd::HereDoc<'_>) -> String {
             name.trim_start_matches('-').trim_matches(|c| c == '"' || c == '\'').to_string()
         })
         .unwrap_or_default()
+}
+
+/// A parser position, moved onto the last line when it points past it: the parser reports the
+/// end of input (an unterminated here-document) as the line after a final newline.
+fn within_text(text: &str, line: usize, column: usize) -> Position {
+    let last = text.lines().count().max(1);
+    if line <= last {
+        return Position { line: line.max(1), column: column.max(1) };
+    }
+    let last_line_length = text.lines().last().map_or(0, |l| l.chars().count());
+    Position { line: last, column: last_line_length + 1 }
 }
 
 fn line_starts(text: &str) -> Vec<usize> {

@@ -322,3 +322,13 @@ fn agrees_with_buildkit_on_the_corpus() {
         disagreements.join("\n")
     );
 }
+
+#[test]
+fn unterminated_heredoc_error_stays_on_the_last_line() {
+    // The parser reports the end of input as the line after the final newline.
+    let text = "FROM a\nRUN <<EOT\ndeno cache main.ts\nUSER deno\n";
+    let error = Containerfile::parse(Path::new("Containerfile"), text).unwrap_err();
+    assert_eq!(error.position, Position { line: 4, column: 10 });
+    let error = Containerfile::parse(Path::new("Containerfile"), "FROM a\nRUN <<EOT").unwrap_err();
+    assert_eq!(error.position.line, 2);
+}

@@ -93,8 +93,17 @@ impl Subject<'_> {
     }
 }
 
+/// Parses and checks `text`, read from `path` and shown as `display`. A file that does not
+/// parse is a validation with a `syntax` finding.
+pub fn validate(path: &Path, text: &str, display: &str) -> Validation {
+    match Containerfile::parse(path, text) {
+        Ok(file) => check(&file, display),
+        Err(error) => unparsable(path, text, display, &error),
+    }
+}
+
 /// Validates a parsed file.
-pub fn check(file: &Containerfile, display: &str) -> Validation {
+fn check(file: &Containerfile, display: &str) -> Validation {
     let stages = stage::resolve(file);
     let subject = Subject { file, stages: &stages, context: file.context_dir() };
 
@@ -132,7 +141,7 @@ pub fn check(file: &Containerfile, display: &str) -> Validation {
 
 /// A file that does not parse: one error finding, and every requirement that depends on the
 /// content fails with it.
-pub fn unparsable(path: &Path, text: &str, display: &str, error: &ParseError) -> Validation {
+fn unparsable(path: &Path, text: &str, display: &str, error: &ParseError) -> Validation {
     let location = requirements::check_location(path);
     let line = Some(error.position.line);
     let mut requirements: Vec<Requirement> = requirements::IDS
