@@ -1,8 +1,12 @@
 //! Checks a Containerfile: the five requirements of the image, then good practice.
 
 pub mod catalog;
+#[cfg(test)]
+mod contract;
 mod dockerignore;
 mod practice;
+#[cfg(test)]
+mod property_tests;
 mod requirements;
 
 use std::path::Path;
