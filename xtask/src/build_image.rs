@@ -2,7 +2,7 @@
 //! engine, and report what the build produced and what it reused.
 
 mod labels;
-mod report;
+pub mod report;
 
 pub use report::megabytes;
 

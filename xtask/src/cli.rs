@@ -29,9 +29,9 @@ pub enum Command {
     /// Run the built image with a throwaway database and test it live
     Smoke(SmokeArgs),
     /// Run the stock base image with `server/` bind-mounted, and compare
-    Compare(EngineArgs),
+    Compare(CompareArgs),
     /// Validate, build, smoke-test and compare, with one summary at the end
-    Verify(EngineArgs),
+    Verify(VerifyArgs),
     /// Explain why a rule exists and how to fix what it reports
     Explain(ExplainArgs),
     /// Build local stand-ins for the upstream images, for machines that cannot pull
@@ -83,6 +83,44 @@ pub struct SmokeArgs {
     /// The database image to run beside it
     #[arg(long, value_name = "IMAGE", default_value = crate::offline_images::POSTGRES_IMAGE)]
     pub db_image: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// The image with the application baked in
+    #[arg(long, default_value = crate::build_image::DEFAULT_TAG)]
+    pub image: String,
+
+    /// The database image both variants use
+    #[arg(long, value_name = "IMAGE", default_value = crate::offline_images::POSTGRES_IMAGE)]
+    pub db_image: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// Human-readable
+    Text,
+    /// One JSON object
+    Json,
+    /// A Markdown table, for a README or a job summary
+    Markdown,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -3,6 +3,7 @@
 mod build_image;
 mod ci;
 mod cli;
+mod compare;
 mod containerfile;
 mod engine;
 mod explain;
@@ -17,6 +18,7 @@ mod smoke;
 mod stack;
 mod tools;
 mod validate;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -40,8 +42,8 @@ fn main() -> ExitCode {
         Command::Ci(args) => ci::run(&args),
         Command::BuildImage(args) => build_image::run(&args, cli.verbose),
         Command::Smoke(args) => smoke::run(&args),
-        Command::Compare(_) => not_yet("compare"),
-        Command::Verify(_) => not_yet("verify"),
+        Command::Compare(args) => compare::run(&args),
+        Command::Verify(args) => verify::run(&args, cli.verbose),
         Command::OfflineImages(args) => offline_images::run(&args, cli.verbose),
         Command::Bench(_) => not_yet("bench"),
     };

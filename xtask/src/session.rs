@@ -1,5 +1,5 @@
-//! A run's containers and networks: every one carries the run's label, and all of them are
-//! removed when the run ends, whether it passes, fails, panics or is interrupted.
+//! A run's containers, images and networks: every one carries the run's label, and all of them
+//! are removed when the run ends, whether it passes, fails, panics or is interrupted.
 //!
 //! Removal goes by label rather than by a list of what was created, so that it also finds what
 //! an engine command created and then failed on. Ctrl-C (and SIGTERM, SIGHUP) runs the same

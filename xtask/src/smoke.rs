@@ -2,7 +2,7 @@
 //! own, and checks live that it works as required. Everything it creates carries the run's
 //! label and is removed at the end.
 
-mod report;
+pub mod report;
 
 use std::time::{Duration, Instant};
 
@@ -155,7 +155,8 @@ impl Checks<'_> {
 
         // Health is waited for first, as it is the wait for everything else, but reported in
         // the table's order: a container that never stays up fails the mounts check first.
-        let health = stack::wait_healthy(sh, engine, &app, Some(port)).map(|_| launched.elapsed());
+        let health = stack::wait_healthy(sh, engine, &app, Some(port), stack::HEALTH_LIMIT)
+            .map(|_| launched.elapsed());
         let state = engine.inspect_container(sh, &app)?;
         self.record("starts-without-mounts", &app, None, launched, || {
             Ok(if !state.mounts.is_empty() {
@@ -269,7 +270,7 @@ fn offline_start(target: Target<'_>, database: &Database) -> Result<Found> {
     let spec = stack::server_spec(session, "offline", image, &network, &inside);
     let launched = Instant::now();
     session.create(|| engine.run_detached(sh, &spec))?;
-    Ok(match stack::wait_healthy(sh, engine, &spec.name, None) {
+    Ok(match stack::wait_healthy(sh, engine, &spec.name, None, stack::HEALTH_LIMIT) {
         Ok(_) => {
             let took = launched.elapsed();
             pass(format!("healthy {:.2} s after `run`, with no route out", took.as_secs_f64()))
@@ -288,7 +289,7 @@ fn hardened_run(target: Target<'_>, network: &str, database: &Database) -> Resul
     let port = stack::publish(&mut spec)?;
     let launched = Instant::now();
     session.create(|| engine.run_detached(sh, &spec))?;
-    Ok(match stack::wait_healthy(sh, engine, &spec.name, Some(port)) {
+    Ok(match stack::wait_healthy(sh, engine, &spec.name, Some(port), stack::HEALTH_LIMIT) {
         Ok(_) => {
             let took = launched.elapsed();
             pass(format!(
@@ -339,7 +340,7 @@ fn persisted(sh: &Shell, engine: &Engine, app: &str, port: u16, marker: &str) ->
     }
     engine.stop(sh, app, STOP_GRACE)?;
     engine.start(sh, app)?;
-    if let Err(reason) = stack::wait_healthy(sh, engine, app, Some(port)) {
+    if let Err(reason) = stack::wait_healthy(sh, engine, app, Some(port), stack::HEALTH_LIMIT) {
         return Ok(fail(format!("after a restart: {reason}")));
     }
     Ok(if chat_contains(port, marker)? {

@@ -92,7 +92,47 @@ pub fn start_database(
     };
     session.create(|| engine.run_detached(sh, &spec))?;
     let address = engine.address_on(sh, &container, network)?;
+    wait_database_ready(sh, engine, &container)?;
     Ok(Database { container, address, password })
+}
+
+/// Waits until the database accepts connections over TCP, so that the servers' start times
+/// measure the servers. (While the upstream image initialises a new database, its server
+/// listens on a Unix socket only.)
+fn wait_database_ready(sh: &Shell, engine: &Engine, container: &str) -> Result<()> {
+    let probe = [
+        "pg_isready",
+        "--host",
+        "127.0.0.1",
+        "--username",
+        DATABASE_USER,
+        "--dbname",
+        DATABASE_NAME,
+    ];
+    let ready = live::wait_until(HEALTH_LIMIT, || {
+        if engine.exec(sh, container, &probe)?.is_some() {
+            return Ok(Probe::Ready);
+        }
+        let state = engine.inspect_container(sh, container)?;
+        Ok(if state.running {
+            Probe::Waiting("`pg_isready` says no".into())
+        } else {
+            Probe::Hopeless(format!(
+                "the database container exited with status {}",
+                state.exit_code
+            ))
+        })
+    });
+    match ready {
+        Ok(_) => Ok(()),
+        Err(reason) => {
+            let log = log_tail(sh, engine, container);
+            bail!(
+                "the database did not start: {reason}\nits last log lines:\n{}",
+                process::tail(&log, LOG_LINES)
+            )
+        }
+    }
 }
 
 /// A server container of `image` on `network`, talking to `database`; published on a free
@@ -163,14 +203,15 @@ fn user_name(passwd: &str, uid: u32) -> Option<String> {
 
 /// Waits for `container` to answer `GET /health` with 200 on `port` of 127.0.0.1, or, with no
 /// port, from inside the container (for one on an internal network, whose port cannot be
-/// published). Gives up at once when the container exits.
+/// published). Gives up at once when the container exits, and after `limit` otherwise.
 pub fn wait_healthy(
     sh: &Shell,
     engine: &Engine,
     container: &str,
     port: Option<u16>,
+    limit: Duration,
 ) -> Result<Duration, String> {
-    live::wait_until(HEALTH_LIMIT, || {
+    live::wait_until(limit, || {
         let probe = match port {
             Some(port) => live::health(port),
             None => health_inside(sh, engine, container),

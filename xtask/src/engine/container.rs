@@ -173,14 +173,28 @@ impl Engine {
         process::read(self.command(sh, &["start", container])).map(drop)
     }
 
-    /// Removes every container (with its anonymous volumes) and network carrying `label`, and
-    /// says how many of each it removed.
-    pub fn remove_labelled(&self, sh: &Shell, label: &str) -> Result<(usize, usize)> {
+    /// Removes `container` and its anonymous volumes.
+    pub fn remove_container(&self, sh: &Shell, container: &str) -> Result<()> {
+        process::read(self.command(sh, &["rm", "--force", "--volumes", container])).map(drop)
+    }
+
+    /// Removes every container (with its anonymous volumes), image and network carrying
+    /// `label`, and says how many things it removed.
+    pub fn remove_labelled(&self, sh: &Shell, label: &str) -> Result<usize> {
         let filter = format!("label={label}");
         let containers = self.labelled(sh, &["ps", "--all", "--quiet", "--filter", &filter])?;
         if !containers.is_empty() {
             let mut args = vec!["rm", "--force", "--volumes"];
             args.extend(containers.iter().map(String::as_str));
+            process::read(self.command(sh, &args))?;
+        }
+        let images = self.labelled(sh, &["image", "ls", "--quiet", "--filter", &filter])?;
+        if !images.is_empty() {
+            let mut unique = images.clone();
+            unique.sort();
+            unique.dedup();
+            let mut args = vec!["image", "rm", "--force"];
+            args.extend(unique.iter().map(String::as_str));
             process::read(self.command(sh, &args))?;
         }
         let networks = self.labelled(sh, &["network", "ls", "--quiet", "--filter", &filter])?;
@@ -189,7 +203,7 @@ impl Engine {
             args.extend(networks.iter().map(String::as_str));
             process::read(self.command(sh, &args))?;
         }
-        Ok((containers.len(), networks.len()))
+        Ok(containers.len() + images.len() + networks.len())
     }
 
     fn labelled(&self, sh: &Shell, args: &[&str]) -> Result<Vec<String>> {

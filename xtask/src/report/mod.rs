@@ -46,6 +46,11 @@ impl Style {
     }
 }
 
+/// Seconds to the millisecond: as fine as the measured figures go.
+pub fn round(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
 /// Escapes the message part of a GitHub workflow command.
 pub fn github_escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")

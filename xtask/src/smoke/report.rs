@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use super::{SmokeCheck, SmokeRun};
-use crate::report::Style;
+use crate::report::{Style, round};
 
 pub fn text(run: &SmokeRun, style: Style) -> String {
     let mut out = String::new();
@@ -73,7 +73,24 @@ fn check_json(check: &SmokeCheck) -> Value {
     Value::Object(object)
 }
 
-/// Milliseconds are as fine as these measurements go.
-pub fn round(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
+/// A Markdown table of the checks, for a job summary.
+pub fn markdown(run: &SmokeRun) -> String {
+    let mut out = format!(
+        "`{}` with `{}` on {} {}:\n\n| check | status | seconds | detail |\n| --- | --- | --- | --- |\n",
+        run.image,
+        run.database_image,
+        run.engine.program(),
+        run.engine.version
+    );
+    for check in &run.checks {
+        let status = if check.passed { "pass" } else { "fail" };
+        let _ = writeln!(
+            out,
+            "| `{}` | {status} | {:.2} | {} |",
+            check.id,
+            check.duration.as_secs_f64(),
+            check.detail.replace('|', "\\|")
+        );
+    }
+    out
 }
