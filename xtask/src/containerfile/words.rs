@@ -120,13 +120,27 @@ impl Variables for Scope<'_> {
 
 /// Expands `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`
 /// and removes quotes and escapes, as the Dockerfile frontend does for `ENV`, `COPY`, `USER`,
-/// `WORKDIR` and the rest. Unknown variables expand to nothing.
+/// `WORKDIR` and the rest. Unknown variables expand to nothing. Nesting deeper than
+/// `MAX_NESTING` is kept as written, and the result is cut at `MAX_EXPANDED_BYTES`.
 pub fn expand(word: &str, escape: char, vars: &impl Variables) -> String {
+    expand_nested(word, escape, vars, 0)
+}
+
+/// How deep `${...}` defaults nest before the rest is kept as written, and how many bytes one
+/// expanded word keeps. Real Containerfiles stay far inside both; the bounds keep a hostile
+/// one from exhausting the stack, or memory with a doubling chain of `ENV A=$A$A`.
+const MAX_NESTING: usize = 16;
+const MAX_EXPANDED_BYTES: usize = 4096;
+
+fn expand_nested(word: &str, escape: char, vars: &impl Variables, depth: usize) -> String {
+    if depth > MAX_NESTING {
+        return truncated(word.to_string());
+    }
     let chars: Vec<char> = word.chars().collect();
-    let mut out = String::with_capacity(word.len());
+    let mut out = String::with_capacity(word.len().min(MAX_EXPANDED_BYTES));
     let mut at = 0;
     let mut quote: Option<char> = None;
-    while at < chars.len() {
+    while at < chars.len() && out.len() < MAX_EXPANDED_BYTES {
         let c = chars[at];
         match (quote, c) {
             (Some('\''), '\'') | (Some('"'), '"') => quote = None,
@@ -143,7 +157,7 @@ pub fn expand(word: &str, escape: char, vars: &impl Variables) -> String {
                 }
             }
             (_, '$') => {
-                let (value, next) = expand_variable(&chars, at, escape, vars);
+                let (value, next) = expand_variable(&chars, at, escape, vars, depth);
                 out.push_str(&value);
                 at = next;
                 continue;
@@ -152,7 +166,18 @@ pub fn expand(word: &str, escape: char, vars: &impl Variables) -> String {
         }
         at += 1;
     }
-    out
+    truncated(out)
+}
+
+fn truncated(mut text: String) -> String {
+    if text.len() > MAX_EXPANDED_BYTES {
+        let mut end = MAX_EXPANDED_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// Expands the variable that starts at `chars[at] == '$'`, returning its value and the index
@@ -162,6 +187,7 @@ fn expand_variable(
     at: usize,
     escape: char,
     vars: &impl Variables,
+    depth: usize,
 ) -> (String, usize) {
     let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
     if chars.get(at + 1) == Some(&'{') {
@@ -180,7 +206,7 @@ fn expand_variable(
                 let operator_chars = if rest.starts_with(':') { 2 } else { 1 };
                 let split = rest.char_indices().nth(operator_chars).map_or(rest.len(), |(i, _)| i);
                 let (operator, operand) = rest.split_at(split);
-                let operand = || expand(operand, escape, vars);
+                let operand = || expand_nested(operand, escape, vars, depth + 1);
                 let set = value.is_some();
                 let non_empty = value.is_some_and(|v| !v.is_empty());
                 match operator {
@@ -344,6 +370,26 @@ mod tests {
         assert_eq!(expand("${NAME:}", '\\', &v), "");
         assert_eq!(expand("x${NAME-ñ}", '\\', &v), "xdeno");
         assert_eq!(expand("${MISSING:-ñ}", '\\', &v), "ñ");
+    }
+
+    #[test]
+    fn deeply_nested_defaults_do_not_exhaust_the_stack() {
+        let depth = 100_000;
+        let word = format!("{}x{}", "${A:-".repeat(depth), "}".repeat(depth));
+        let expanded = expand(&word, '\\', &vars(&[]));
+        // The default 17 levels down is kept as written, then cut.
+        let skipped = "${A:-".len() * (MAX_NESTING + 1);
+        assert_eq!(expanded, word[skipped..skipped + MAX_EXPANDED_BYTES]);
+    }
+
+    #[test]
+    fn a_doubling_chain_of_variables_stays_bounded() {
+        let mut value = "ab".to_string();
+        for _ in 0..64 {
+            value = expand("$A$A", '\\', &vars(&[("A", &value)]));
+        }
+        assert_eq!(value, "ab".repeat(MAX_EXPANDED_BYTES / 2));
+        assert_eq!(expand("${A:-ñ}", '\\', &vars(&[("A", &"ñ".repeat(3000))])).len(), 4096);
     }
 
     #[test]
