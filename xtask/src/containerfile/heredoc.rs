@@ -39,7 +39,7 @@ pub fn mask(text: &str, escape: char) -> Masked {
     let lines = line_ranges(text);
 
     let mut index = 0;
-    while index < lines.len() {
+    'lines: while index < lines.len() {
         let line = &text[lines[index].clone()];
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -81,8 +81,9 @@ pub fn mask(text: &str, escape: char) -> Masked {
                 content.push_str(body_line);
                 content.push('\n');
             }
-            // An unterminated here-document is left to the parser, which reports it.
-            let Some(end) = end else { break };
+            // An unterminated here-document runs to the end of the file, so nothing after it
+            // is an instruction; it is left to the parser, which reports it.
+            let Some(end) = end else { break 'lines };
 
             for byte in &mut masked[marker.range.clone()] {
                 *byte = b'_';
@@ -246,6 +247,16 @@ mod tests {
     fn unterminated_heredoc_is_left_for_the_parser() {
         let text = "FROM a\nRUN <<EOF\necho\n";
         let masked = mask(text, '\\');
+        assert!(masked.heredocs.is_empty());
+        assert_eq!(masked.text, text);
+    }
+
+    #[test]
+    fn each_unterminated_heredoc_does_not_search_the_rest_of_the_file_again() {
+        // The first runs to the end of the file, so the rest is its body, not instructions:
+        // 20,000 open markers in a row are one search, not 20,000.
+        let text = format!("FROM a\n{}RUN <<Y\nY\n", "RUN <<X\n".repeat(20_000));
+        let masked = mask(&text, '\\');
         assert!(masked.heredocs.is_empty());
         assert_eq!(masked.text, text);
     }

@@ -313,10 +313,12 @@ impl<F: Fn(usize) -> Position> Builder<'_, F> {
         };
 
         let start = keyword_span.start;
-        let heredocs: Vec<Heredoc> = self
-            .heredocs
+        // The here-documents are in file order.
+        let first = self.heredocs.partition_point(|h| h.marker.start < start);
+        let heredocs: Vec<Heredoc> = self.heredocs[first..]
             .iter()
-            .filter(|h| h.marker.start >= start && h.marker.end <= end)
+            .take_while(|h| h.marker.start < end)
+            .filter(|h| h.marker.end <= end)
             .cloned()
             .collect();
         let end = heredocs.last().map_or(end, |h| h.end.max(end));
