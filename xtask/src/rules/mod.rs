@@ -124,12 +124,13 @@ fn check(file: &Containerfile, display: &str) -> Validation {
         })
         .collect();
 
+    // The instructions are in file order and do not overlap: the one a finding points into is
+    // the last to start on or before its line.
     let suppressed = |finding: &Finding| {
         let Some(position) = finding.position else { return false };
-        file.instructions.iter().any(|i| {
-            i.position.line <= position.line
-                && position.line <= i.end_line
-                && i.ignored_rules.iter().any(|rule| rule == finding.rule)
+        let after = file.instructions.partition_point(|i| i.position.line <= position.line);
+        after.checked_sub(1).map(|at| &file.instructions[at]).is_some_and(|i| {
+            position.line <= i.end_line && i.ignored_rules.iter().any(|rule| rule == finding.rule)
         })
     };
     findings.extend(practice::check(&subject).into_iter().filter(|f| !suppressed(f)));

@@ -185,9 +185,14 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
     };
     let help =
         format!("after copying it, add `RUN deno cache {}`", relative_to(&last.workdir, &path));
-    let placed_before = |index: usize| {
-        last.placements.iter().any(|p| p.index < index && stage::places(p, &path, subject.context))
-    };
+    // Judged once: `places` may look at the build context for every source.
+    let first_placed = last
+        .placements
+        .iter()
+        .filter(|p| stage::places(p, &path, subject.context))
+        .map(|p| p.index)
+        .min();
+    let placed_before = |index: usize| first_placed.is_some_and(|first| first < index);
     let caching: Vec<_> =
         last.cache_steps.iter().filter(|s| s.entrypoints.contains(&path)).collect();
     if let Some(step) = caching.iter().find(|s| s.carried_from.is_none() && placed_before(s.index))
@@ -199,7 +204,7 @@ fn check_cached(subject: &Subject<'_>, last: &Stage) -> Requirement {
             format!("`{path}` is cached at line {line}, after it is copied in"),
         );
     }
-    let any_placed = last.placements.iter().any(|p| stage::places(p, &path, subject.context));
+    let any_placed = first_placed.is_some();
     if let Some(step) = caching.iter().find(|s| s.carried_from.is_some()) {
         if any_placed {
             let line = step.position.line;
