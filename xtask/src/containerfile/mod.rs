@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 pub use heredoc::Heredoc;
 use parse_dockerfile as pd;
 
+/// The most stages a file may have. Real Containerfiles have a few; resolving each stage
+/// costs time in the number of stages before it.
+const MAX_STAGES: usize = 256;
+
 /// A position in the file, 1-based; the column counts characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -157,9 +161,19 @@ impl Containerfile {
         let syntax = parsed.parser_directives.syntax.as_ref().map(|d| d.value.value.to_string());
         let mut builder =
             Builder { text, escape, heredocs: &masked.heredocs, position_at, error: None };
-        let instructions = parsed.instructions.iter().map(|i| builder.instruction(i)).collect();
+        let instructions: Vec<Instruction> =
+            parsed.instructions.iter().map(|i| builder.instruction(i)).collect();
         if let Some(error) = builder.error {
             return Err(error);
+        }
+        let mut stages = instructions.iter().filter(|i| matches!(i.kind, Kind::From { .. }));
+        if let Some(from) = stages.nth(MAX_STAGES) {
+            return Err(ParseError {
+                message: format!(
+                    "more than {MAX_STAGES} stages: the validator checks at most {MAX_STAGES}"
+                ),
+                position: from.position,
+            });
         }
         Ok(Containerfile {
             path: path.to_path_buf(),

@@ -332,3 +332,12 @@ fn unterminated_heredoc_error_stays_on_the_last_line() {
     let error = Containerfile::parse(Path::new("Containerfile"), "FROM a\nRUN <<EOT").unwrap_err();
     assert_eq!(error.position.line, 2);
 }
+
+#[test]
+fn more_than_256_stages_is_a_parse_error() {
+    let stages = |count: usize| "FROM scratch\n".repeat(count);
+    assert_eq!(parse(&stages(256)).instructions.len(), 256);
+    let error = Containerfile::parse(Path::new("Containerfile"), &stages(300)).unwrap_err();
+    assert_eq!(error.message, "more than 256 stages: the validator checks at most 256");
+    assert_eq!(error.position, Position { line: 257, column: 1 });
+}
