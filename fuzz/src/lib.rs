@@ -21,8 +21,8 @@ use std::path::Path;
 /// look at the build context (`.dockerignore`, copied files) read real files.
 pub const CONTAINERFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../server/Containerfile");
 
-/// Validates `data` as `validate` does (text that is not UTF-8 is refused before parsing),
-/// renders every report format, and panics when the result breaks the output contract.
+/// Validates `data` as `validate` does once it has read UTF-8 text (other input is refused
+/// before parsing), and panics when the result breaks the output contract.
 pub fn validate_bytes(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let validation = rules::validate(Path::new(CONTAINERFILE), text, "server/Containerfile");
