@@ -35,6 +35,7 @@ const STEPS: &[Step] = &[
         engine: false,
         run: |sh| ok(cmd!(sh, "cargo test --workspace").run()),
     },
+    Step { name: "fuzz", engine: false, run: fuzz },
     Step { name: "validate", engine: false, run: |_| validate_server() },
     Step { name: "workflows", engine: false, run: lint_workflows },
     Step { name: "deno fmt", engine: false, run: |sh| deno(sh, &["fmt", "--check"]) },
@@ -95,6 +96,15 @@ fn validate_server() -> Result<Outcome> {
         eprintln!("the server's Containerfile must meet every requirement with no warning");
     }
     Ok(if clean { Outcome::Passed } else { Outcome::Failed })
+}
+
+/// A minute of coverage-guided fuzzing of the validator (`fuzz/run`); a crash fails the step.
+fn fuzz(sh: &Shell) -> Result<Outcome> {
+    which::which("cargo-fuzz").ok().context(
+        "`cargo-fuzz` is not on PATH\nhint: `.ci/install` installs it (`cargo install cargo-fuzz --locked`)",
+    )?;
+    let fuzz_run = project::root().join("fuzz/run");
+    ok(cmd!(sh, "{fuzz_run} 60").run())
 }
 
 /// The GitHub Actions workflows, relative to the repository root.
