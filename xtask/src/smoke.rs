@@ -2,6 +2,7 @@
 //! own, and checks live that it works as required. Everything it creates carries the run's
 //! label and is removed at the end.
 
+mod contents;
 pub mod report;
 
 use std::time::{Duration, Instant};
@@ -205,7 +206,31 @@ impl Checks<'_> {
         self.record("hardened-run", &session.name("hardened"), blocked, Instant::now(), || {
             hardened_run(target, &network, &database)
         });
+        self.record("no-secrets", &app, None, Instant::now(), || {
+            let found = contents::image_secrets(sh, engine, image)?;
+            Ok(if found.is_empty() {
+                pass("no secret-looking value in the image's history or environment")
+            } else {
+                fail(format!("secret-looking values in the image: {}", found.join(", ")))
+            })
+        });
         let blocked = up.is_none().then_some("starts-without-mounts");
+        self.record("no-dev-files", &app, blocked, Instant::now(), || {
+            let found = contents::development_files(sh, engine, &app)?;
+            Ok(if found.is_empty() {
+                pass("nothing of `.git` or `.env` in the image")
+            } else {
+                fail(format!("in the image: {}", contents::some_of(&found, 5)))
+            })
+        });
+        self.record("writable-paths", &app, blocked, Instant::now(), || {
+            let found = contents::writable_paths(sh, engine, &app)?;
+            Ok(if found.is_empty() {
+                pass("the server's user can write only `/tmp`, the Deno cache and its home directory")
+            } else {
+                fail(format!("the server's user can write {}", contents::some_of(&found, 5)))
+            })
+        });
         self.record("graceful-stop", &app, blocked, Instant::now(), || {
             graceful_stop(sh, engine, &app)
         });
@@ -270,14 +295,22 @@ fn offline_start(target: Target<'_>, database: &Database) -> Result<Found> {
     let spec = stack::server_spec(session, "offline", image, &network, &inside);
     let launched = Instant::now();
     session.create(|| engine.run_detached(sh, &spec))?;
-    Ok(match stack::wait_healthy(sh, engine, &spec.name, None, stack::HEALTH_LIMIT) {
-        Ok(_) => {
-            let took = launched.elapsed();
-            pass(format!("healthy {:.2} s after `run`, with no route out", took.as_secs_f64()))
-                .with("healthy_s", took)
+    let healthy = stack::wait_healthy(sh, engine, &spec.name, None, stack::HEALTH_LIMIT);
+    let took = launched.elapsed();
+    if let Err(reason) = healthy {
+        return Ok(fail(format!("on an internal network: {reason}")));
+    }
+    // Deno prints each download it starts; one at run time means the image lacks it, even
+    // when the server copes without it.
+    let log = engine.logs_tail(sh, &spec.name, 200)?;
+    let download = log.iter().find_map(|line| line.split_once("Download ").map(|(_, url)| url));
+    Ok(match download {
+        None => pass(format!("healthy {:.2} s after `run`, with no route out", took.as_secs_f64())),
+        Some(url) => {
+            fail(format!("healthy, but it tried to download `{}` at run time", url.trim()))
         }
-        Err(reason) => fail(format!("on an internal network: {reason}")),
-    })
+    }
+    .with("healthy_s", took))
 }
 
 fn hardened_run(target: Target<'_>, network: &str, database: &Database) -> Result<Found> {

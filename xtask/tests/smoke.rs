@@ -22,7 +22,7 @@ const ENGINE: &str = "podman";
 const RUN_LABEL: &str = "dev.chat-server.run";
 
 /// Every check, in the order `smoke` reports them.
-const CHECK_IDS: [&str; 9] = [
+const CHECK_IDS: [&str; 12] = [
     "starts-without-mounts",
     "runs-as-deno",
     "health",
@@ -31,6 +31,9 @@ const CHECK_IDS: [&str; 9] = [
     "persisted",
     "offline-start",
     "hardened-run",
+    "no-secrets",
+    "no-dev-files",
+    "writable-paths",
     "graceful-stop",
 ];
 
@@ -55,12 +58,17 @@ fn the_server_image_passes_every_check() {
 }
 
 #[test]
-fn an_image_without_user_fails_only_runs_as_deno() {
+fn an_image_without_user_runs_as_root() {
     let report = smoke_variant("no-user", |context| {
         edit_containerfile(context, |line| line.trim() != "USER deno");
     });
-    assert_eq!(failed_checks(&report), BTreeSet::from(["runs-as-deno"]), "{report:#}");
-    let detail = report["checks"][1]["detail"].as_str().unwrap();
+    // Root can write anywhere.
+    assert_eq!(
+        failed_checks(&report),
+        BTreeSet::from(["runs-as-deno", "writable-paths"]),
+        "{report:#}"
+    );
+    let detail = check(&report, "runs-as-deno")["detail"].as_str().unwrap();
     assert_eq!(detail, "the server process runs as `root` (uid 0)");
 }
 
@@ -81,16 +89,21 @@ fn an_image_without_its_cache_steps_cannot_start_offline() {
 #[test]
 fn an_image_that_needs_its_source_bind_mounted_does_not_start() {
     let report = smoke_variant("source-left-out", |context| {
-        edit_containerfile(context, |line| !line.starts_with("COPY --chown=deno:deno . ."));
+        edit_containerfile(context, |line| line.trim() != "COPY . .");
         edit_containerfile(context, |line| !line.starts_with("RUN deno cache"));
     });
     assert_eq!(failed_checks(&report), BTreeSet::from(["starts-without-mounts"]), "{report:#}");
     let first = &report["checks"][0];
     assert!(first["detail"].as_str().unwrap().contains("exited with status"), "{first:#}");
     assert!(!first["log"].as_array().unwrap().is_empty(), "a failure shows the container's log");
+    // Only the image's history and environment can be checked without a running container.
     for check in &report["checks"].as_array().unwrap()[1..] {
-        assert_eq!(check["status"], "fail");
-        assert!(check["blocked_by"].is_string(), "{check:#}");
+        if check["id"] == "no-secrets" {
+            assert_eq!(check["status"], "pass", "{check:#}");
+        } else {
+            assert_eq!(check["status"], "fail");
+            assert!(check["blocked_by"].is_string(), "{check:#}");
+        }
     }
 }
 
@@ -105,8 +118,38 @@ fn a_server_that_ignores_sigterm_fails_only_graceful_stop() {
         std::fs::write(&main, format!("{ignore}{patched}")).unwrap();
     });
     assert_eq!(failed_checks(&report), BTreeSet::from(["graceful-stop"]), "{report:#}");
-    let stop = &report["checks"][8];
+    let stop = check(&report, "graceful-stop");
     assert!(stop["stop_s"].as_f64().unwrap() > 5.0, "{stop:#}");
+}
+
+#[test]
+fn an_image_with_a_secret_dev_files_and_writable_code_fails_those_checks() {
+    let report = smoke_variant("leaky", |context| {
+        let dockerignore = context.join(".dockerignore");
+        let ignored = std::fs::read_to_string(&dockerignore).unwrap();
+        let kept: Vec<&str> = ignored.lines().filter(|line| !line.starts_with(".env")).collect();
+        assert_ne!(kept.len(), ignored.lines().count(), "`.dockerignore` no longer lists `.env`");
+        std::fs::write(&dockerignore, kept.join("\n") + "\n").unwrap();
+        std::fs::write(context.join(".env"), "PGPASSWORD=from-a-dotenv-file\n").unwrap();
+
+        let path = context.join("Containerfile");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let leaky = text
+            .replace("COPY . .", "COPY --chown=deno:deno . .")
+            .replace("ENV PORT=8000", "ENV PORT=8000 API_TOKEN=t0ps3cr3t-value");
+        std::fs::write(&path, leaky).unwrap();
+    });
+    assert_eq!(
+        failed_checks(&report),
+        BTreeSet::from(["no-secrets", "no-dev-files", "writable-paths"]),
+        "{report:#}"
+    );
+    let secrets = check(&report, "no-secrets")["detail"].as_str().unwrap();
+    assert_eq!(secrets, "secret-looking values in the image: API_TOKEN=…");
+    let dev_files = check(&report, "no-dev-files")["detail"].as_str().unwrap();
+    assert_eq!(dev_files, "in the image: `/app/.env`");
+    let writable = check(&report, "writable-paths")["detail"].as_str().unwrap();
+    assert!(writable.starts_with("the server's user can write `/app/"), "{writable}");
 }
 
 #[test]
@@ -195,6 +238,11 @@ fn edit_containerfile(context: &Path, keep: impl Fn(&str) -> bool) {
 fn failed_checks(report: &Value) -> BTreeSet<&str> {
     let checks = report["checks"].as_array().expect("the report lists its checks");
     checks.iter().filter(|c| c["status"] == "fail" && c["blocked_by"].is_null()).map(id).collect()
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let checks = report["checks"].as_array().unwrap();
+    checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no `{id}` check"))
 }
 
 fn id(check: &Value) -> &str {

@@ -201,6 +201,8 @@ pub struct CacheCommand {
     pub entrypoints: Vec<String>,
     /// `deno install` with no entry file: the dependencies declared in the configuration.
     pub configured_dependencies: bool,
+    /// `--frozen`: the lockfile is checked, never written.
+    pub frozen: bool,
 }
 
 /// Finds the caching commands in a `RUN` step. `heredocs` are the bodies of its
@@ -274,10 +276,15 @@ fn cache_command(argv: &[String]) -> Option<CacheCommand> {
     if program != "deno" && !program.ends_with("/deno") {
         return None;
     }
+    let frozen = argv.iter().skip(2).any(|w| w == "--frozen" || w == "--frozen=true");
     match argv.get(1).map(String::as_str) {
         Some("cache") => {
             let (_, files) = split_options(&argv[2..]);
-            (!files.is_empty()).then(|| CacheCommand { entrypoints: files, ..Default::default() })
+            (!files.is_empty()).then(|| CacheCommand {
+                entrypoints: files,
+                frozen,
+                ..Default::default()
+            })
         }
         Some("install") => {
             let rest = &argv[2..];
@@ -311,6 +318,7 @@ fn cache_command(argv: &[String]) -> Option<CacheCommand> {
                 directory: None,
                 entrypoints,
                 configured_dependencies,
+                frozen,
             })
         }
         _ => None,

@@ -8,6 +8,12 @@ use super::deno::{self, CacheCommand, DenoRun};
 use super::words::{Scope, Variables, expand};
 use super::{Command, Containerfile, Instruction, Kind, Position};
 
+/// How many variables, copies, sources of one copy and cache steps a stage records; real
+/// stages hold a handful of each. Past this, more are left out: every `FROM <stage>` starts
+/// from a copy of that stage, and the rules compare copies with cache steps, so unbounded
+/// state would let a hostile file make the work grow quadratically.
+const MAX_RECORDED: usize = 1024;
+
 /// A value and the instruction that set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<T> {
@@ -35,6 +41,8 @@ pub struct CacheStep {
     /// Absolute paths of the entry files cached.
     pub entrypoints: Vec<String>,
     pub configured_dependencies: bool,
+    /// `--frozen`: the step never writes the lockfile.
+    pub frozen: bool,
     /// The directory the command ran in.
     pub directory: String,
     pub user: Option<String>,
@@ -327,13 +335,16 @@ fn run_instructions(
                 for (key, value) in pairs {
                     let scope = Scope { env: &stage.env, args: &args };
                     let (key, value) = (expand(key, escape, &scope), expand(value, escape, &scope));
-                    stage.env.insert(key, value);
+                    if stage.env.len() < MAX_RECORDED || stage.env.contains_key(&key) {
+                        stage.env.insert(key, value);
+                    }
                 }
             }
             Kind::Workdir(raw) => stage.workdir = absolute(&stage.workdir, &word(raw)),
             Kind::User(raw) => stage.user = Some(Located { value: word(raw), position }),
             Kind::Copy { sources, dest } | Kind::Add { sources, dest } => {
-                let sources: Vec<String> = sources.iter().map(|s| word(s)).collect();
+                let sources: Vec<String> =
+                    sources.iter().take(MAX_RECORDED).map(|s| word(s)).collect();
                 let dest = word(dest);
                 let mut dest = absolute(&stage.workdir, &dest);
                 if sources.len() > 1 && !dest.ends_with('/') {
@@ -343,14 +354,18 @@ fn run_instructions(
                 let chown = instruction.flag("chown").is_some();
                 let placement = Placement { sources, dest, from, chown, position, index };
                 carry_cache_steps(&mut stage, earlier, &placement);
-                stage.placements.push(placement);
+                if stage.placements.len() < MAX_RECORDED {
+                    stage.placements.push(placement);
+                }
             }
             Kind::Run(command) => {
                 let bodies: Vec<String> =
                     instruction.heredocs.iter().map(|h| h.content.clone()).collect();
                 for cache in deno::cache_commands(command, &bodies) {
-                    let step = cache_step(&stage, cache, position, index);
-                    stage.cache_steps.push(step);
+                    if stage.cache_steps.len() < MAX_RECORDED {
+                        let step = cache_step(&stage, cache, position, index);
+                        stage.cache_steps.push(step);
+                    }
                 }
             }
             Kind::Cmd(command) => stage.cmd = Some(Located { value: command.clone(), position }),
@@ -377,6 +392,7 @@ fn cache_step(stage: &Stage, cache: CacheCommand, position: Position, index: usi
     CacheStep {
         entrypoints,
         configured_dependencies: cache.configured_dependencies,
+        frozen: cache.frozen,
         directory,
         user: stage.user.as_ref().map(|u| u.value.clone()),
         position,
@@ -401,7 +417,8 @@ fn carry_cache_steps(stage: &mut Stage, earlier: &[Stage], placement: &Placement
         return;
     }
     let name = source.name.clone().unwrap_or_else(|| source_stage.to_string());
-    for step in &source.cache_steps {
+    let room = MAX_RECORDED.saturating_sub(stage.cache_steps.len());
+    for step in source.cache_steps.iter().take(room) {
         let mut carried = step.clone();
         carried.position = placement.position;
         carried.index = placement.index;
@@ -413,6 +430,26 @@ fn carry_cache_steps(stage: &mut Stage, earlier: &[Stage], placement: &Placement
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stage_records_a_bounded_state_for_the_stages_built_on_it() {
+        let pairs: Vec<String> = (0..2000).map(|n| format!("V{n}=x")).collect();
+        let sources: Vec<String> = (0..2000).map(|n| format!("f{n}")).collect();
+        let mut text = format!("FROM scratch AS base\nENV {}\n", pairs.join(" "));
+        text.push_str(&format!("COPY {} /app/\n", sources.join(" ")));
+        text.push_str(&"COPY . /app/\nRUN deno cache main.ts\n".repeat(1500));
+        text.push_str("FROM base\nENV V1999=y V0=z\n");
+        let file = Containerfile::parse(Path::new("/nonexistent/Containerfile"), &text).unwrap();
+        let stages = resolve(&file);
+
+        let last = &stages[1];
+        assert_eq!(last.env.len(), MAX_RECORDED);
+        assert_eq!((last.env.get("V1023"), last.env.get("V1024")), (Some(&"x".into()), None));
+        assert_eq!(last.env["V0"], "z");
+        assert_eq!(last.placements.len(), MAX_RECORDED);
+        assert_eq!(last.placements[0].sources.len(), MAX_RECORDED);
+        assert_eq!(last.cache_steps.len(), MAX_RECORDED);
+    }
 
     #[test]
     fn normalises_paths() {

@@ -54,6 +54,8 @@ pub fn prepare(sh: &Shell, dir: &Path, ca_bundle: Option<&Path>) -> Result<Prepa
     rootfs.write_file("/usr/local/bin/docker-entrypoint.sh", ENTRYPOINT, 0o755)?;
     rootfs.write_users(&[User { name: "deno", id: DENO_ID, home: "/home/deno" }])?;
     rootfs.create_dir("/tmp", 0o1777)?;
+    // Owned by root, as upstream: only `/home/deno` inside it belongs to `deno`.
+    rootfs.create_dir("/home", 0o755)?;
     if let Some(bundle) = ca_bundle {
         rootfs.copy_file(bundle, "/etc/ssl/certs/ca-certificates.crt")?;
     }

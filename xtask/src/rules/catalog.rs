@@ -180,9 +180,10 @@ pub const RULES: &[RuleInfo] = &[
         title: "a step that runs as a non-root user can write where it needs to",
         why: "COPY creates files owned by root unless `--chown` says otherwise. Deno 2 writes \
               `deno.lock` beside `deno.json`, so `deno cache` run as `deno` over root-owned files \
-              fails with a permission error.",
+              fails with a permission error. With `--frozen` it only checks the lockfile, and \
+              root-owned files are better: the server cannot rewrite its own code.",
         before: "USER deno\nCOPY deno.json deno.lock ./\nRUN deno install",
-        after: "USER deno\nCOPY --chown=deno:deno deno.json deno.lock ./\nRUN deno install",
+        after: "USER deno\nCOPY deno.json deno.lock ./\nRUN deno install --frozen",
         link: "https://docs.docker.com/reference/dockerfile/#copy---chown---chmod",
         requirement: false,
     },

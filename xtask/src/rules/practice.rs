@@ -214,9 +214,10 @@ fn source_before_cache(subject: &Subject<'_>, last: &Stage, findings: &mut Vec<F
 }
 
 fn user_before_write(last: &Stage, findings: &mut Vec<Finding>) {
-    // One finding per root-owned copy: the first step that trips over it.
+    // One finding per root-owned copy: the first step that trips over it. A `--frozen` step
+    // only reads the lockfile, so root-owned files do not stop it.
     let mut reported: Vec<usize> = Vec::new();
-    for step in last.cache_steps.iter().filter(|s| s.carried_from.is_none()) {
+    for step in last.cache_steps.iter().filter(|s| s.carried_from.is_none() && !s.frozen) {
         let Some(user) = step.user.as_deref() else { continue };
         let name = user.split(':').next().unwrap_or(user);
         if name == "root" || name == "0" {
@@ -241,7 +242,9 @@ fn user_before_write(last: &Stage, findings: &mut Vec<Finding>) {
                     step.directory, copy.position.line
                 ),
             );
-            f.help = Some(format!("copy with `--chown={name}:{name}`"));
+            f.help = Some(format!(
+                "pass `--frozen`, so that the lockfile is only checked, or copy with `--chown={name}:{name}`"
+            ));
             findings.push(f);
         }
     }
