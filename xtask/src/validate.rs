@@ -1,8 +1,9 @@
 //! `cargo xtask validate`: find, read, parse and check a Containerfile.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::Outcome;
 use crate::cli::{ValidateArgs, ValidateFormat};
@@ -54,18 +55,43 @@ pub fn find_containerfile(dir: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Reads and checks one file. Unreadable input is an error; a file that does not parse is a
-/// validation with a `syntax` finding.
+/// The largest file `validate` reads. Real Containerfiles are a few kilobytes; the work grows
+/// with the file, so the bound also bounds the time a hostile one can take.
+const MAX_BYTES: u64 = 1024 * 1024;
+
+/// Reads and checks one file. Input that cannot be a Containerfile (a directory, a binary or
+/// non-UTF-8 file, more than 1 MiB) is an error; a file that does not parse is a validation
+/// with a `syntax` finding.
 pub fn validate_file(path: &Path) -> Result<Validation> {
     let display = project::display(path);
     if path.is_dir() {
         bail!("`{display}` is a directory, not a Containerfile");
     }
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read `{display}`"))?;
-    let Ok(text) = String::from_utf8(bytes) else {
-        bail!("`{display}` is not UTF-8 text");
+    let bytes =
+        read_at_most(path, MAX_BYTES).with_context(|| format!("failed to read `{display}`"))?;
+    let Some(bytes) = bytes else {
+        bail!("`{display}` is larger than 1 MiB, too large for a Containerfile");
     };
+    if bytes.contains(&0) {
+        bail!("`{display}` is a binary file, not a Containerfile");
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        // The bytes before the invalid one on its line are valid UTF-8.
+        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        anyhow!("`{display}` is not UTF-8 text: invalid byte at line {line}, column {column}")
+    })?;
     Ok(rules::validate(path, &text, &display))
+}
+
+/// The file's bytes, or `None` when it holds more than `limit`. Reads no further than that,
+/// whatever the file is (`/dev/zero` included).
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 #[cfg(test)]
