@@ -23,10 +23,15 @@ export async function pollUntil(
   }
 }
 
-/** Status of `GET /health`, or 0 when nothing answers. */
-export async function healthStatus(baseUrl: string): Promise<number> {
+/** Status of `GET /health`, or 0 when nothing answers within `timeoutMs`. */
+export async function healthStatus(
+  baseUrl: string,
+  timeoutMs = 5000,
+): Promise<number> {
   try {
-    const response = await fetch(`${baseUrl}/health`);
+    const response = await fetch(`${baseUrl}/health`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.body?.cancel();
     return response.status;
   } catch {

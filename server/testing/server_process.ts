@@ -59,13 +59,13 @@ export async function spawnServer(
     collect(child.stdout),
     collect(child.stderr),
   ]);
+  let exited = false;
   const status = child.status.then(async (status) => {
     await streamsDone;
+    exited = true;
     for (const listener of listeners) listener();
     return status;
   });
-  let exited = false;
-  status.then(() => exited = true);
 
   const waitForLog = (pattern: RegExp, timeoutMs = 10_000) =>
     new Promise<string>((resolve, reject) => {
