@@ -43,9 +43,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "deno check",
         engine: false,
-        run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/"]),
+        run: |sh| deno(sh, &["check", "main.ts", "src/", "bench/", "e2e/", "testing/", "load/"]),
     },
     Step { name: "deno test", engine: false, run: |sh| deno(sh, &["task", "test"]) },
+    Step { name: "deno load", engine: false, run: |sh| deno(sh, &["task", "load", "--short"]) },
     Step { name: "podman base", engine: true, run: |_| base_images(EngineName::Podman) },
     Step { name: "podman verify", engine: true, run: |_| verify_server_image(EngineName::Podman) },
     Step { name: "docker base", engine: true, run: |_| base_images(EngineName::Docker) },
