@@ -37,7 +37,7 @@ pub enum Command {
     /// Build local stand-ins for the upstream images, for machines that cannot pull
     OfflineImages(OfflineImagesArgs),
     /// Measure build, start and validation times against a naive Containerfile
-    Bench(EngineArgs),
+    Bench(BenchArgs),
     /// Run every check CI runs, in the order CI runs them
     Ci(CiArgs),
 }
@@ -121,6 +121,20 @@ pub enum CompareFormat {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// How many times to measure each figure (the report gives the median, min and max)
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub repeat: usize,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -9,6 +9,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use tungstenite::{Message, WebSocket};
 
+use crate::timing;
+
 /// How long one HTTP request or WebSocket read may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -45,6 +47,13 @@ fn agent() -> ureq::Agent {
 
 /// `GET http://127.0.0.1:{port}{path}`.
 pub fn get(port: u16, path: &str) -> Result<Reply> {
+    let started = Instant::now();
+    let reply = request(port, path);
+    timing::add_waiting(started.elapsed());
+    reply
+}
+
+fn request(port: u16, path: &str) -> Result<Reply> {
     let url = format!("http://127.0.0.1:{port}{path}");
     let mut response = agent().get(&url).call().with_context(|| format!("`GET {url}` failed"))?;
     let status = response.status().as_u16();
@@ -63,7 +72,11 @@ pub enum Probe {
     Hopeless(String),
 }
 
-/// Polls `probe` with backoff (50 ms, doubling to 1 s) until it is ready, hopeless, or `limit`
+/// The longest pause between two polls: a server that turns ready just after a poll is
+/// noticed this much later at most.
+const MAX_POLL_DELAY: Duration = Duration::from_millis(250);
+
+/// Polls `probe` with backoff (50 ms, doubling to 250 ms) until it is ready, hopeless, or `limit`
 /// passes; the time it took, or the last reason it gave. An error is a reason to keep waiting.
 pub fn wait_until(
     limit: Duration,
@@ -82,7 +95,8 @@ pub fn wait_until(
             return Err(format!("not within {} s: {last}", limit.as_secs()));
         }
         sleep(delay);
-        delay = (delay * 2).min(Duration::from_secs(1));
+        timing::add_waiting(delay);
+        delay = (delay * 2).min(MAX_POLL_DELAY);
     }
 }
 
@@ -103,6 +117,13 @@ pub struct ChatClient {
 
 impl ChatClient {
     pub fn connect(port: u16) -> Result<ChatClient> {
+        let started = Instant::now();
+        let client = ChatClient::handshake(port);
+        timing::add_waiting(started.elapsed());
+        client
+    }
+
+    fn handshake(port: u16) -> Result<ChatClient> {
         let address = format!("127.0.0.1:{port}");
         let stream = TcpStream::connect(&address)
             .with_context(|| format!("failed to connect to `{address}`"))?;
@@ -127,6 +148,13 @@ impl ChatClient {
         limit: Duration,
         wanted: impl Fn(&Value) -> bool,
     ) -> Result<Value> {
+        let started = Instant::now();
+        let frame = self.read_until(limit, wanted);
+        timing::add_waiting(started.elapsed());
+        frame
+    }
+
+    fn read_until(&mut self, limit: Duration, wanted: impl Fn(&Value) -> bool) -> Result<Value> {
         let started = Instant::now();
         while started.elapsed() < limit {
             let message = self.socket.read().context("failed to read a WebSocket frame")?;

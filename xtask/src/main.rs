@@ -1,5 +1,6 @@
 //! `cargo xtask`: the automation around the chat server's container image.
 
+mod bench;
 mod build_image;
 mod ci;
 mod cli;
@@ -16,6 +17,7 @@ mod rules;
 mod session;
 mod smoke;
 mod stack;
+mod timing;
 mod tools;
 mod validate;
 mod verify;
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Verify(args) => verify::run(&args, cli.verbose),
         Command::OfflineImages(args) => offline_images::run(&args, cli.verbose),
-        Command::Bench(_) => not_yet("bench"),
+        Command::Bench(args) => bench::run(&args, cli.verbose),
     };
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,
@@ -55,8 +57,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn not_yet(command: &str) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`{command}` is not implemented yet")
 }

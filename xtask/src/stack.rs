@@ -25,6 +25,7 @@ const DATABASE_NAME: &str = "chat";
 pub struct Database {
     pub container: String,
     pub address: String,
+    pub port: u16,
     password: String,
 }
 
@@ -38,7 +39,7 @@ impl Database {
     pub fn server_env(&self) -> Vec<(String, String)> {
         [
             ("PGHOST", self.address.as_str()),
-            ("PGPORT", "5432"),
+            ("PGPORT", &self.port.to_string()),
             ("PGUSER", DATABASE_USER),
             ("PGPASSWORD", self.password.as_str()),
             ("PGDATABASE", DATABASE_NAME),
@@ -75,7 +76,32 @@ pub fn start_database(
     network: &str,
     image: &str,
 ) -> Result<Database> {
-    let container = session.name("db");
+    run_database(sh, engine, session, network, image, None)
+}
+
+/// A second database, on `port` of 127.0.0.1, for a server that runs on the host.
+pub fn start_published_database(
+    sh: &Shell,
+    engine: &Engine,
+    session: &Session,
+    network: &str,
+    image: &str,
+    port: u16,
+) -> Result<Database> {
+    let database = run_database(sh, engine, session, network, image, Some(port))?;
+    Ok(Database { address: "127.0.0.1".into(), port, ..database })
+}
+
+fn run_database(
+    sh: &Shell,
+    engine: &Engine,
+    session: &Session,
+    network: &str,
+    image: &str,
+    published: Option<u16>,
+) -> Result<Database> {
+    let role = if published.is_some() { "db-published" } else { "db" };
+    let container = session.name(role);
     let password = format!("pw-{}", session.id);
     let spec = RunSpec {
         name: container.clone(),
@@ -88,12 +114,13 @@ pub fn start_database(
             ("POSTGRES_DB".into(), DATABASE_NAME.into()),
         ],
         tmpfs: vec!["/var/lib/postgresql/data".into()],
+        publish: published.map(|port| (5432, port)),
         ..RunSpec::default()
     };
     session.create(|| engine.run_detached(sh, &spec))?;
     let address = engine.address_on(sh, &container, network)?;
     wait_database_ready(sh, engine, &container)?;
-    Ok(Database { container, address, password })
+    Ok(Database { container, address, port: 5432, password })
 }
 
 /// Waits until the database accepts connections over TCP, so that the servers' start times

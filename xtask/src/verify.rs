@@ -39,36 +39,54 @@ struct StepResult {
     summary: Option<String>,
 }
 
+/// A verify run: each step's result, and the whole run's time.
+pub struct Verified {
+    steps: Vec<StepResult>,
+    pub elapsed: Duration,
+}
+
+impl Verified {
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.status == Status::Passed)
+    }
+}
+
 pub fn run(args: &VerifyArgs, verbose: bool) -> Result<Outcome> {
     let sh = Shell::new()?;
     let engine = Engine::choose(&sh, args.engine.engine)?;
     let grouped = progress::in_github_actions() && args.format == ReportFormat::Text;
-    let started = Instant::now();
-    let mut steps: Vec<StepResult> = Vec::new();
+    let verified = verify(&sh, &engine, grouped, verbose);
+    let steps = &verified.steps;
 
-    let validated = step(&mut steps, "validate", grouped, None, validate_step);
-    let blocked = (validated != Status::Passed).then_some("validate");
-    let built =
-        step(&mut steps, "build-image", grouped, blocked, || build_step(&sh, &engine, verbose));
-    let blocked = blocked.or((built != Status::Passed).then_some("build-image"));
-    step(&mut steps, "smoke", grouped, blocked, || smoke_step(&sh, &engine));
-    step(&mut steps, "compare", grouped, blocked, || compare_step(&sh, &engine));
-
-    let elapsed = started.elapsed();
     match args.format {
-        ReportFormat::Text => print!("{}", text(&engine, &steps, elapsed, Style::detect())),
-        ReportFormat::Json => println!("{:#}", json(&engine, &steps, elapsed)),
+        ReportFormat::Text => {
+            print!("{}", text(&engine, steps, verified.elapsed, Style::detect()));
+        }
+        ReportFormat::Json => println!("{:#}", json(&engine, steps, verified.elapsed)),
     }
     if progress::in_github_actions() {
-        annotate(&steps, args.format);
-        write_job_summary(&engine, &steps)?;
+        annotate(steps, args.format);
+        write_job_summary(&engine, steps)?;
     }
 
     if let Some(errored) = steps.iter().find(|s| s.status == Status::Error) {
         anyhow::bail!("`{}` could not run: {}", errored.id, errored.detail);
     }
-    let all_passed = steps.iter().all(|s| s.status == Status::Passed);
-    Ok(if all_passed { Outcome::Passed } else { Outcome::Failed })
+    Ok(if verified.passed() { Outcome::Passed } else { Outcome::Failed })
+}
+
+/// Runs the four steps; `grouped` puts each in a GitHub log group.
+pub fn verify(sh: &Shell, engine: &Engine, grouped: bool, verbose: bool) -> Verified {
+    let started = Instant::now();
+    let mut steps: Vec<StepResult> = Vec::new();
+    let validated = step(&mut steps, "validate", grouped, None, validate_step);
+    let blocked = (validated != Status::Passed).then_some("validate");
+    let built =
+        step(&mut steps, "build-image", grouped, blocked, || build_step(sh, engine, verbose));
+    let blocked = blocked.or((built != Status::Passed).then_some("build-image"));
+    step(&mut steps, "smoke", grouped, blocked, || smoke_step(sh, engine));
+    step(&mut steps, "compare", grouped, blocked, || compare_step(sh, engine));
+    Verified { steps, elapsed: started.elapsed() }
 }
 
 /// What a step returns: its outcome, a one-line detail, its JSON report and its Markdown.

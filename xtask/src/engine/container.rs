@@ -31,6 +31,7 @@ pub struct RunSpec {
     pub unprivileged: bool,
     pub workdir: Option<String>,
     pub user: Option<String>,
+    pub entrypoint: Option<String>,
     /// Replaces the image's command; empty keeps it.
     pub command: Vec<String>,
 }
@@ -64,49 +65,18 @@ impl Engine {
     /// Starts `spec` in the background and returns the container's id. A container that the
     /// engine created but could not start is still there, under its label, for cleanup.
     pub fn run_detached(&self, sh: &Shell, spec: &RunSpec) -> Result<String> {
-        let mut args: Vec<String> =
-            ["run", "--detach", "--name", &spec.name, "--network", &spec.network]
-                .map(String::from)
-                .into();
-        if self.name == EngineName::Podman {
-            // Podman schedules health checks through systemd, which these machines lack; the
-            // checks poll the server themselves. It also must not reach for a registry when an
-            // image is missing from local storage.
-            args.extend(["--no-healthcheck".into(), "--pull=never".into()]);
-        }
-        for label in &spec.labels {
-            args.extend(["--label".into(), label.clone()]);
-        }
-        for (key, value) in &spec.env {
-            args.extend(["--env".into(), format!("{key}={value}")]);
-        }
-        if let Some((inside, host)) = spec.publish {
-            args.extend(["--publish".into(), format!("127.0.0.1:{host}:{inside}")]);
-        }
-        for target in &spec.tmpfs {
-            args.extend(["--tmpfs".into(), target.clone()]);
-        }
-        for bind in &spec.binds {
-            args.extend(["--volume".into(), bind.clone()]);
-        }
-        if spec.read_only {
-            args.push("--read-only".into());
-        }
-        if spec.unprivileged {
-            args.extend(["--cap-drop=ALL".into(), "--security-opt=no-new-privileges".into()]);
-        }
-        if let Some(workdir) = &spec.workdir {
-            args.extend(["--workdir".into(), workdir.clone()]);
-        }
-        if let Some(user) = &spec.user {
-            args.extend(["--user".into(), user.clone()]);
-        }
-        args.push(spec.image.clone());
-        args.extend(spec.command.iter().cloned());
-
+        let args = run_arguments(self.name, spec, true);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         process::read(self.command(sh, &args))
             .map(|id| id.lines().last().unwrap_or_default().trim().to_string())
+    }
+
+    /// Runs `spec` to its end and returns what it printed on stdout; the container stays, for
+    /// the caller (or the session's cleanup) to remove.
+    pub fn run_attached(&self, sh: &Shell, spec: &RunSpec) -> Result<String> {
+        let args = run_arguments(self.name, spec, false);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        process::read(self.command(sh, &args))
     }
 
     pub fn inspect_container(&self, sh: &Shell, name: &str) -> Result<ContainerState> {
@@ -210,6 +180,55 @@ impl Engine {
         let listed = process::read(self.command(sh, args))?;
         Ok(listed.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
     }
+}
+
+/// The arguments of `run` for `spec`.
+fn run_arguments(engine: EngineName, spec: &RunSpec, detached: bool) -> Vec<String> {
+    let mut args: Vec<String> = vec!["run".into()];
+    if detached {
+        args.push("--detach".into());
+    }
+    args.extend(["--name", &spec.name, "--network", &spec.network].map(String::from));
+
+    if engine == EngineName::Podman {
+        // Podman schedules health checks through systemd, which these machines lack; the
+        // checks poll the server themselves. It also must not reach for a registry when an
+        // image is missing from local storage.
+        args.extend(["--no-healthcheck".into(), "--pull=never".into()]);
+    }
+    for label in &spec.labels {
+        args.extend(["--label".into(), label.clone()]);
+    }
+    for (key, value) in &spec.env {
+        args.extend(["--env".into(), format!("{key}={value}")]);
+    }
+    if let Some((inside, host)) = spec.publish {
+        args.extend(["--publish".into(), format!("127.0.0.1:{host}:{inside}")]);
+    }
+    for target in &spec.tmpfs {
+        args.extend(["--tmpfs".into(), target.clone()]);
+    }
+    for bind in &spec.binds {
+        args.extend(["--volume".into(), bind.clone()]);
+    }
+    if spec.read_only {
+        args.push("--read-only".into());
+    }
+    if spec.unprivileged {
+        args.extend(["--cap-drop=ALL".into(), "--security-opt=no-new-privileges".into()]);
+    }
+    if let Some(workdir) = &spec.workdir {
+        args.extend(["--workdir".into(), workdir.clone()]);
+    }
+    if let Some(user) = &spec.user {
+        args.extend(["--user".into(), user.clone()]);
+    }
+    if let Some(entrypoint) = &spec.entrypoint {
+        args.extend(["--entrypoint".into(), entrypoint.clone()]);
+    }
+    args.push(spec.image.clone());
+    args.extend(spec.command.iter().cloned());
+    args
 }
 
 fn parse_container_inspect(json: &str) -> Result<ContainerState> {

@@ -52,7 +52,9 @@ pub fn capture(cmd: Cmd<'_>, verbose: bool) -> Result<Captured> {
     let status = child.wait().with_context(|| format!("failed to wait for `{shown}`"))?;
 
     let lines = lines.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    Ok(Captured { status, lines, elapsed: started.elapsed() })
+    let elapsed = started.elapsed();
+    crate::timing::add_command(elapsed);
+    Ok(Captured { status, lines, elapsed })
 }
 
 fn collect_lines(stream: impl Read, lines: &Mutex<Vec<String>>, verbose: bool) {
@@ -106,7 +108,10 @@ pub fn read(cmd: Cmd<'_>) -> Result<String> {
 pub fn output(cmd: Cmd<'_>) -> Result<std::process::Output> {
     eprintln!("$ {cmd}");
     let shown = cmd.to_string();
-    cmd.quiet().ignore_status().output().with_context(|| format!("failed to run `{shown}`"))
+    let started = Instant::now();
+    let output = cmd.quiet().ignore_status().output();
+    crate::timing::add_command(started.elapsed());
+    output.with_context(|| format!("failed to run `{shown}`"))
 }
 
 #[cfg(test)]
