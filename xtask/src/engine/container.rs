@@ -275,6 +275,32 @@ mod tests {
     }
 
     #[test]
+    fn runs_with_the_flags_each_engine_needs() {
+        let spec = RunSpec {
+            name: "n".into(),
+            image: "i".into(),
+            network: "net".into(),
+            labels: vec!["k=v".into()],
+            env: vec![("A".into(), "1".into())],
+            publish: Some((8000, 41000)),
+            binds: vec!["/src:/app:ro".into()],
+            read_only: true,
+            unprivileged: true,
+            command: vec!["run".into(), "main.ts".into()],
+            ..RunSpec::default()
+        };
+        assert_eq!(
+            run_arguments(EngineName::Docker, &spec, true).join(" "),
+            "run --detach --name n --network net --label k=v --env A=1 \
+             --publish 127.0.0.1:41000:8000 --volume /src:/app:ro --read-only --cap-drop=ALL \
+             --security-opt=no-new-privileges i run main.ts"
+        );
+        let podman = run_arguments(EngineName::Podman, &spec, false);
+        assert_eq!(podman[..6], ["run", "--name", "n", "--network", "net", "--no-healthcheck"]);
+        assert!(podman.contains(&"--pull=never".to_string()));
+    }
+
+    #[test]
     fn rejects_inspect_output_without_a_state() {
         let error = parse_container_inspect("[{}]").unwrap_err();
         assert_eq!(error.to_string(), "`container inspect` printed no `State`");
