@@ -11,11 +11,12 @@ export const MAX_GROWTH = 0.10;
 export const BASELINE_CYCLE = 1000;
 
 /**
- * V8 flags of the soak's server. With V8's defaults the server's resident
- * memory climbs for thousands of cycles while its live heap stays the same
- * size: V8 grows the young generation and lets garbage pile up in the old
- * one. `--optimize-for-size` keeps the heap close to what is live, so that
- * resident memory follows live memory and a leak shows as growth.
+ * V8 flags of the soak's server: those the image runs it with (`DENO_V8_FLAGS`
+ * in `Containerfile`). With V8's defaults the server's resident memory climbs
+ * for thousands of cycles while its live heap stays the same size: V8 grows
+ * the young generation and lets garbage pile up in the old one.
+ * `--optimize-for-size` keeps the heap close to what is live, so that resident
+ * memory follows live memory and a leak shows as growth.
  */
 export const SOAK_V8_FLAGS = "--optimize-for-size";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { judgeSoak, type SoakOutcome } from "./soak.ts";
+import { judgeSoak, SOAK_V8_FLAGS, type SoakOutcome } from "./soak.ts";
 
 function outcome(changes: Partial<SoakOutcome> = {}): SoakOutcome {
   return {
@@ -48,4 +48,19 @@ Deno.test("judgeSoak() reports acknowledged and stored counts that differ, and e
     "2000 messages were acknowledged but 1999 stored",
     "The server logged 3 error lines",
   ]);
+});
+
+Deno.test("SOAK_V8_FLAGS are the V8 flags the image runs the server with", async () => {
+  const containerfile = await Deno.readTextFile(
+    new URL("../Containerfile", import.meta.url),
+  );
+  const env = containerfile.split("\n").filter((line) =>
+    line.startsWith("ENV ")
+  );
+  assert.ok(
+    env.some((line) =>
+      line.split(/\s+/).includes(`DENO_V8_FLAGS=${SOAK_V8_FLAGS}`)
+    ),
+    `no ENV line sets DENO_V8_FLAGS=${SOAK_V8_FLAGS}: ${env.join(" | ")}`,
+  );
 });
