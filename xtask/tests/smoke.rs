@@ -262,3 +262,22 @@ fn assert_nothing_labelled(run_id: &str) {
     let networks = run_output(ENGINE, &["network", "ls", "--quiet", "--filter", &filter]);
     assert_eq!(networks.trim(), "", "networks of `{run_id}` are left");
 }
+
+#[test]
+fn smoke_of_an_image_that_is_not_there_says_how_to_build_it() {
+    require_engine(ENGINE);
+    let output = xtask(&["smoke", "--engine", ENGINE, "--image", "chat-server:never-built"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    let stderr = stderr(&output);
+    let last_lines: Vec<&str> = stderr.lines().rev().take(2).collect();
+    assert_eq!(
+        last_lines,
+        [
+            "hint: build it with `cargo xtask build-image --engine podman`",
+            "error: the image `chat-server:never-built` is not in podman's local storage",
+        ]
+    );
+}

@@ -79,3 +79,10 @@ fn row<'a>(report: &'a Value, id: &str) -> &'a Value {
 fn volumes() -> BTreeSet<String> {
     run_output(ENGINE, &["volume", "ls", "--quiet"]).lines().map(String::from).collect()
 }
+
+#[test]
+fn bench_needs_at_least_one_repeat() {
+    let output = xtask(&["bench", "--repeat", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output), "error: `--repeat` must be at least 1\n");
+}
