@@ -37,12 +37,9 @@ pub fn run(args: &BenchArgs, verbose: bool) -> Result<Outcome> {
 
     let server = project::server_dir();
     let base_image = offline_images::DENO_IMAGE;
-    let hint = format!(
-        "hint: on a machine that cannot pull, `cargo xtask offline-images --engine {}` builds local stand-ins",
-        engine.program()
-    );
-    stack::require_image(&sh, &engine, base_image, &hint)?;
-    stack::require_image(&sh, &engine, offline_images::POSTGRES_IMAGE, &hint)?;
+    for needed in [base_image, offline_images::POSTGRES_IMAGE] {
+        stack::require_image(&sh, &engine, needed, &stack::missing_image_hint(&engine, needed))?;
+    }
 
     let scratch = sh.create_temp_dir().context("failed to create a temporary directory")?;
     let ours = scratch.path().join("ours");

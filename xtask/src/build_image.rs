@@ -96,17 +96,9 @@ pub fn build(
     args: &BuildImageArgs,
     verbose: bool,
 ) -> Result<BuiltImage> {
-    let text = std::fs::read_to_string(containerfile)
-        .with_context(|| format!("failed to read `{}`", project::display(containerfile)))?;
-    let parsed = Containerfile::parse(containerfile, &text).map_err(|error| {
-        anyhow::anyhow!("failed to parse `{}`: {}", project::display(containerfile), error.message)
-    })?;
-    let stages = stage::resolve(&parsed);
-    let base_images: Vec<&str> = stages
-        .iter()
-        .filter(|s| s.parents.is_empty() && !s.image.eq_ignore_ascii_case("scratch"))
-        .map(|s| s.image.as_str())
-        .collect();
+    let (parsed, stages) = read_stages(containerfile)?;
+    let base_images = base_images(&stages);
+    let base_images: Vec<&str> = base_images.iter().map(String::as_str).collect();
 
     let labels = labels::oci_labels(sh);
     let request = BuildRequest {
@@ -172,6 +164,26 @@ pub fn build(
         image,
         base,
     })
+}
+
+/// Reads and parses `containerfile`, and resolves its stages.
+pub fn read_stages(containerfile: &Path) -> Result<(Containerfile, Vec<stage::Stage>)> {
+    let text = std::fs::read_to_string(containerfile)
+        .with_context(|| format!("failed to read `{}`", project::display(containerfile)))?;
+    let parsed = Containerfile::parse(containerfile, &text).map_err(|error| {
+        anyhow::anyhow!("failed to parse `{}`: {}", project::display(containerfile), error.message)
+    })?;
+    let stages = stage::resolve(&parsed);
+    Ok((parsed, stages))
+}
+
+/// The images the stages start from (not `scratch`, not another stage).
+pub fn base_images(stages: &[stage::Stage]) -> Vec<String> {
+    stages
+        .iter()
+        .filter(|s| s.parents.is_empty() && !s.image.eq_ignore_ascii_case("scratch"))
+        .map(|s| s.image.clone())
+        .collect()
 }
 
 /// Why a build whose base image is missing failed, and what brings the image.

@@ -13,10 +13,9 @@ use serde_json::Value;
 use xshell::Shell;
 
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::containerfile::{Containerfile, stage};
 use crate::engine::Engine;
 use crate::session::Session;
-use crate::{Outcome, offline_images, project, stack, validate};
+use crate::{Outcome, build_image, project, stack, validate};
 
 /// Which variant a row favours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,18 +95,9 @@ pub fn compare(
             engine.program()
         );
     };
-    let hint = |reference: &str| {
-        if offline_images::stands_in_for(reference) {
-            format!(
-                "hint: on a machine that cannot pull, `cargo xtask offline-images --engine {}` builds a local stand-in for it",
-                engine.program()
-            )
-        } else {
-            format!("hint: pull it first (`{} pull {reference}`)", engine.program())
-        }
-    };
-    stack::require_image(sh, engine, &base_image, &hint(&base_image))?;
-    stack::require_image(sh, engine, database_image, &hint(database_image))?;
+    for needed in [base_image.as_str(), database_image] {
+        stack::require_image(sh, engine, needed, &stack::missing_image_hint(engine, needed))?;
+    }
     let base = engine
         .inspect_image(sh, &base_image)?
         .with_context(|| format!("{} cannot inspect `{base_image}`", engine.program()))?;
@@ -139,12 +129,7 @@ pub fn compare(
 /// bind-mount variant runs.
 fn final_base_image(server: &Path) -> Result<String> {
     let path = validate::find_containerfile(server)?;
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("failed to read `{}`", project::display(&path)))?;
-    let parsed = Containerfile::parse(&path, &text).map_err(|error| {
-        anyhow::anyhow!("failed to parse `{}`: {}", project::display(&path), error.message)
-    })?;
-    let stages = stage::resolve(&parsed);
+    let (_, stages) = build_image::read_stages(&path)?;
     let Some(last) = stages.last() else {
         bail!("`{}` has no stage", project::display(&path));
     };

@@ -16,7 +16,7 @@ use crate::engine::Engine;
 use crate::live::{self, ChatClient};
 use crate::session::Session;
 use crate::stack::{self, Database};
-use crate::{Outcome, offline_images};
+use crate::Outcome;
 
 /// The uid of `deno` in the alpine variant of the Deno image.
 const DENO_UID: u32 = 1000;
@@ -77,7 +77,8 @@ pub fn smoke(sh: &Shell, engine: &Engine, image: &str, database_image: &str) -> 
             engine.program()
         );
     }
-    stack::require_image(sh, engine, database_image, &database_hint(engine, database_image))?;
+    let hint = stack::missing_image_hint(engine, database_image);
+    stack::require_image(sh, engine, database_image, &format!("{hint}, or pass `--db-image`"))?;
 
     let session = Session::open(engine, "smoke");
     let target = Target { sh, engine, session: &session, image };
@@ -91,17 +92,6 @@ pub fn smoke(sh: &Shell, engine: &Engine, image: &str, database_image: &str) -> 
         checks: run.checks,
         elapsed: started.elapsed(),
     })
-}
-
-fn database_hint(engine: &Engine, image: &str) -> String {
-    if offline_images::stands_in_for(image) {
-        format!(
-            "hint: on a machine that cannot pull, `cargo xtask offline-images --engine {}` builds a local stand-in for it",
-            engine.program()
-        )
-    } else {
-        format!("hint: pull it first (`{} pull {image}`), or pass `--db-image`", engine.program())
-    }
 }
 
 /// What the checks run against.

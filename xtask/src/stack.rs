@@ -49,6 +49,18 @@ impl Database {
     }
 }
 
+/// What brings `image` to a machine that lacks it.
+pub fn missing_image_hint(engine: &Engine, image: &str) -> String {
+    let program = engine.program();
+    if crate::offline_images::stands_in_for(image) {
+        format!(
+            "hint: on a machine that cannot pull, `cargo xtask offline-images --engine {program}` builds a local stand-in for it"
+        )
+    } else {
+        format!("hint: pull it first (`{program} pull {image}`)")
+    }
+}
+
 /// Makes sure `image` is in local storage, pulling it when the engine can. A machine that cannot
 /// pull gets a hint that names what provides the image.
 pub fn require_image(sh: &Shell, engine: &Engine, image: &str, hint: &str) -> Result<()> {

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use xshell::Shell;
 
 use crate::cli::{BuildImageArgs, EngineArgs, ReportFormat, VerifyArgs};
-use crate::containerfile::{Containerfile, stage};
 use crate::engine::Engine;
 use crate::report::{self, Style, round};
 use crate::{Outcome, build_image, compare, offline_images, progress, project, smoke, stack};
@@ -173,8 +172,9 @@ fn validate_step() -> Result<Done> {
 fn build_step(sh: &Shell, engine: &Engine, verbose: bool) -> Result<Done> {
     let context = project::server_dir();
     let containerfile = find_containerfile(&context)?;
-    for base in base_images(&containerfile)? {
-        stack::require_image(sh, engine, &base, &base_image_hint(engine, &base))?;
+    let (_, stages) = build_image::read_stages(&containerfile)?;
+    for base in build_image::base_images(&stages) {
+        stack::require_image(sh, engine, &base, &stack::missing_image_hint(engine, &base))?;
     }
     let args = BuildImageArgs {
         engine: EngineArgs { engine: Some(engine.name) },
@@ -201,32 +201,6 @@ fn build_step(sh: &Shell, engine: &Engine, verbose: bool) -> Result<Done> {
         report: build_image::report::json(&built),
         summary: None,
     })
-}
-
-/// The images the Containerfile's stages start from.
-fn base_images(containerfile: &std::path::Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(containerfile)
-        .with_context(|| format!("failed to read `{}`", project::display(containerfile)))?;
-    let parsed = Containerfile::parse(containerfile, &text).map_err(|error| {
-        anyhow::anyhow!("failed to parse `{}`: {}", project::display(containerfile), error.message)
-    })?;
-    let stages = stage::resolve(&parsed);
-    Ok(stages
-        .iter()
-        .filter(|s| s.parents.is_empty() && !s.image.eq_ignore_ascii_case("scratch"))
-        .map(|s| s.image.clone())
-        .collect())
-}
-
-fn base_image_hint(engine: &Engine, image: &str) -> String {
-    if offline_images::stands_in_for(image) {
-        format!(
-            "hint: on a machine that cannot pull, `cargo xtask offline-images --engine {}` builds a local stand-in for it",
-            engine.program()
-        )
-    } else {
-        format!("hint: pull it first (`{} pull {image}`)", engine.program())
-    }
 }
 
 fn smoke_step(sh: &Shell, engine: &Engine) -> Result<Done> {

@@ -9,6 +9,8 @@ mod practice;
 mod property_tests;
 mod requirements;
 
+pub use practice::is_secret_name;
+
 use std::path::Path;
 
 use crate::containerfile::stage::{self, Stage};

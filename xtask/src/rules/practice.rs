@@ -129,7 +129,7 @@ fn missing_healthcheck(subject: &Subject<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// Names that look like they hold a secret. A `_FILE` suffix names a path to one, which is fine.
-fn is_secret_name(name: &str) -> bool {
+pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     if upper.ends_with("_FILE") || upper.ends_with("_PATH") {
         return false;

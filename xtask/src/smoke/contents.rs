@@ -5,19 +5,7 @@ use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::engine::{Engine, process};
-
-/// Variable names that hold secrets when they hold anything.
-const SECRET_NAMES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-];
+use crate::rules;
 
 /// Prefixes of values that are secrets whatever they are called.
 const SECRET_VALUES: &[&str] =
@@ -33,11 +21,8 @@ pub fn secret_like(text: &str) -> Vec<String> {
             }
             continue;
         };
-        let upper = name.to_ascii_uppercase();
-        let secret_name = SECRET_NAMES.iter().any(|s| upper.contains(s))
-            && !upper.ends_with("_FILE")
-            && !value.is_empty()
-            && !value.starts_with('$');
+        let secret_name =
+            rules::is_secret_name(name) && !value.is_empty() && !value.starts_with('$');
         let secret_value = SECRET_VALUES.iter().any(|p| value.starts_with(p));
         if secret_name || secret_value {
             found.push(format!("{name}=…"));
