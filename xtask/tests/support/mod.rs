@@ -267,13 +267,16 @@ pub fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// Makes sure `engine` has the two base images, building the local stand-ins when either is
-/// missing (as `cargo xtask ci` does): the tests run on machines that cannot pull.
+/// Makes sure `engine` has the two base images: pulled where the machine can pull them, else
+/// the local stand-ins, built as `cargo xtask ci` builds them.
 pub fn ensure_base_images(engine: &str) {
-    let present = ["denoland/deno:alpine", "postgres:16-alpine"]
-        .iter()
-        .all(|image| inspect_optional(engine, image).is_some());
-    if present {
+    let images = ["denoland/deno:alpine", "postgres:16-alpine"];
+    for image in images {
+        if inspect_optional(engine, image).is_none() {
+            let _ = engine_command(engine, &["pull", image]).output();
+        }
+    }
+    if images.iter().all(|image| inspect_optional(engine, image).is_some()) {
         return;
     }
     let mut args = vec!["offline-images", "--engine", engine];
