@@ -11,12 +11,12 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use xshell::Shell;
 
+use crate::Outcome;
 use crate::cli::{ReportFormat, SmokeArgs};
 use crate::engine::Engine;
 use crate::live::{self, ChatClient};
 use crate::session::Session;
 use crate::stack::{self, Database};
-use crate::Outcome;
 
 /// The uid of `deno` in the alpine variant of the Deno image.
 const DENO_UID: u32 = 1000;
