@@ -168,8 +168,7 @@ pub fn build(
 
 /// Reads and parses `containerfile`, and resolves its stages.
 pub fn read_stages(containerfile: &Path) -> Result<(Containerfile, Vec<stage::Stage>)> {
-    let text = std::fs::read_to_string(containerfile)
-        .with_context(|| format!("failed to read `{}`", project::display(containerfile)))?;
+    let text = validate::read_containerfile(containerfile)?;
     let parsed = Containerfile::parse(containerfile, &text).map_err(|error| {
         anyhow::anyhow!("failed to parse `{}`: {}", project::display(containerfile), error.message)
     })?;

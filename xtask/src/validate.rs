@@ -63,6 +63,13 @@ const MAX_BYTES: u64 = 1024 * 1024;
 /// non-UTF-8 file, more than 1 MiB) is an error; a file that does not parse is a validation
 /// with a `syntax` finding.
 pub fn validate_file(path: &Path) -> Result<Validation> {
+    let text = read_containerfile(path)?;
+    Ok(rules::validate(path, &text, &project::display(path)))
+}
+
+/// The text of a file that can be a Containerfile: not a directory, not binary, UTF-8, at most
+/// 1 MiB.
+pub fn read_containerfile(path: &Path) -> Result<String> {
     let display = project::display(path);
     if path.is_dir() {
         bail!("`{display}` is a directory, not a Containerfile");
@@ -83,7 +90,7 @@ pub fn validate_file(path: &Path) -> Result<Validation> {
         let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
         anyhow!("`{display}` is not UTF-8 text: invalid byte at line {line}, column {column}")
     })?;
-    Ok(rules::validate(path, &text, &display))
+    Ok(text)
 }
 
 /// The file's bytes, or `None` when it holds more than `limit`. Reads no further than that,
