@@ -18,7 +18,7 @@ pub fn text(validation: &Validation, style: Style) -> String {
     for requirement in &validation.requirements {
         let status = if requirement.passed { style.green("pass") } else { style.red("FAIL") };
         let id = format!("{:width$}", requirement.id);
-        out.push_str(&format!("  {status}  {id}  {}\n", requirement.message));
+        out.push_str(&format!("  {status}  {id}  {}\n", printable(&requirement.message)));
     }
 
     let passed = validation.requirements.iter().filter(|r| r.passed).count();
@@ -27,7 +27,7 @@ pub fn text(validation: &Validation, style: Style) -> String {
         |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
     out.push_str(&format!(
         "{}: {passed} of {} requirements met; {}, {}, {}\n",
-        validation.file,
+        printable(&validation.file),
         validation.requirements.len(),
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
@@ -36,22 +36,40 @@ pub fn text(validation: &Validation, style: Style) -> String {
     out
 }
 
+/// `text` with its control characters (but tabs) shown as the Unicode pictures of them, one
+/// character for one, so that a Containerfile cannot drive the terminal that shows the report
+/// and the carets under a line still line up.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            '\u{80}'..='\u{9f}' => '\u{fffd}',
+            _ => c,
+        })
+        .collect()
+}
+
 fn text_finding(validation: &Validation, finding: &Finding, style: Style) -> String {
     let label = match finding.severity {
         Severity::Error => style.red(&format!("error[{}]", finding.rule)),
         Severity::Warning => style.yellow(&format!("warning[{}]", finding.rule)),
         Severity::Info => style.cyan(&format!("note[{}]", finding.rule)),
     };
-    let mut out = format!("{label}{} {}\n", style.bold(":"), style.bold(&finding.message));
+    let mut out =
+        format!("{label}{} {}\n", style.bold(":"), style.bold(&printable(&finding.message)));
     match finding.position {
         Some(position) => {
             let number = position.line.to_string();
             let gutter = " ".repeat(number.len());
-            let source = validation.line_text(position.line);
+            let source = printable(validation.line_text(position.line));
             let arrow = style.blue("-->");
             out.push_str(&format!(
                 "{gutter}{arrow} {}:{}:{}\n",
-                validation.file, position.line, position.column
+                printable(&validation.file),
+                position.line,
+                position.column
             ));
             out.push_str(&format!("{gutter} {}\n", style.blue("|")));
             out.push_str(&format!("{} {} {source}\n", style.blue(&number), style.blue("|")));
@@ -152,4 +170,19 @@ pub fn github(validation: &Validation) -> String {
         validation.requirements.len()
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent_to_the_terminal() {
+        assert_eq!(
+            printable("RUN echo \x1b[2J\tdone\r\u{9b}"),
+            "RUN echo \u{241b}[2J\tdone\u{240d}\u{fffd}"
+        );
+        assert_eq!(printable("FROM a\u{7f}"), "FROM a\u{2421}");
+        assert_eq!(printable("plain ü"), "plain ü");
+    }
 }
