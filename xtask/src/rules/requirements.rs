@@ -101,7 +101,9 @@ fn check_base(last: &Stage) -> Requirement {
 
 fn check_baked_in(subject: &Subject<'_>, last: &Stage) -> Requirement {
     const ID: &str = "app-baked-in";
-    let help = Some("copy the application in, e.g. `COPY . .` (owned by root, so the server cannot change it)");
+    let help = Some(
+        "copy the application in, e.g. `COPY . .` (owned by root, so the server cannot change it)",
+    );
     let Some(target) = last.run_target() else {
         return match last.placements.iter().find(|p| p.from.is_none()) {
             Some(copy) => pass(
