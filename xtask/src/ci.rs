@@ -176,10 +176,11 @@ pub fn run(args: &CiArgs) -> Result<Outcome> {
     }
 
     let failed = timings.iter().any(|(_, outcome, _)| *outcome == Outcome::Failed);
-    println!("{:<12}  {:<6}  {:>8}", "step", "status", "seconds");
+    let width = timings.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0).max(4);
+    println!("{:<width$}  {:<6}  {:>8}", "step", "status", "seconds");
     for (name, outcome, elapsed) in &timings {
         let status = if *outcome == Outcome::Passed { "pass" } else { "FAIL" };
-        println!("{name:<12}  {status:<6}  {:>8.1}", elapsed.as_secs_f64());
+        println!("{name:<width$}  {status:<6}  {:>8.1}", elapsed.as_secs_f64());
     }
     let skipped = total - timings.len();
     let passed = timings.iter().filter(|(_, outcome, _)| *outcome == Outcome::Passed).count();
