@@ -6,16 +6,7 @@ import {
 } from "./broadcast.ts";
 import { seededRandom } from "./junk.ts";
 import { ClientLog, tallyClients } from "./tally.ts";
-
-function message(id: number, msg: string): string {
-  return JSON.stringify({
-    id,
-    username: "u",
-    color: "#000000",
-    msg,
-    created_at: "2026-12-03T18:00:00.000Z",
-  });
-}
+import { message } from "./frames_for_tests.ts";
 
 /** One client that sent two messages and got both back; the table holds both. */
 function cleanOutcome(): BroadcastOutcome {

@@ -1,20 +1,7 @@
 import assert from "node:assert/strict";
 import { judgeOutage, type OutageOutcome } from "./outage.ts";
 import { ClientLog, tallyClients } from "./tally.ts";
-
-const REFUSED = JSON.stringify({
-  error: "Message could not be stored, try again later",
-});
-
-function message(id: number, msg: string): string {
-  return JSON.stringify({
-    id,
-    username: "u",
-    color: "#000000",
-    msg,
-    created_at: "2026-12-03T18:00:00.000Z",
-  });
-}
+import { message, REFUSED } from "./frames_for_tests.ts";
 
 /**
  * One client: m0 stored, m1 refused during the outage, m2 stored once the

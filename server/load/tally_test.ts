@@ -1,19 +1,6 @@
 import assert from "node:assert/strict";
 import { ClientLog, compareStored, tallyClients } from "./tally.ts";
-
-const REFUSED = JSON.stringify({
-  error: "Message could not be stored, try again later",
-});
-
-function message(id: number, msg: string): string {
-  return JSON.stringify({
-    id,
-    username: "u",
-    color: "#000000",
-    msg,
-    created_at: "2026-12-03T18:00:00.000Z",
-  });
-}
+import { message, REFUSED } from "./frames_for_tests.ts";
 
 /** Two clients that each sent one message, both broadcast to both. */
 function twoClients(): [ClientLog, ClientLog] {
