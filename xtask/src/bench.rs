@@ -16,7 +16,7 @@ use xshell::Shell;
 use crate::cli::{BenchArgs, ReportFormat};
 use crate::engine::Engine;
 use crate::session::Session;
-use crate::{Outcome, compare, offline_images, project, stack};
+use crate::{Outcome, offline_images, project, stack};
 
 /// The naive Containerfile of the baseline.
 pub const BASELINE_CONTAINERFILE: &str = r#"FROM denoland/deno:alpine
@@ -43,9 +43,9 @@ pub fn run(args: &BenchArgs, verbose: bool) -> Result<Outcome> {
 
     let scratch = sh.create_temp_dir().context("failed to create a temporary directory")?;
     let ours = scratch.path().join("ours");
-    compare::copy_tree(&server, &ours)?;
+    project::copy_tree(&server, &ours)?;
     let baseline = scratch.path().join("baseline");
-    compare::copy_tree(&server, &baseline)?;
+    project::copy_tree(&server, &baseline)?;
     std::fs::write(baseline.join("Containerfile"), BASELINE_CONTAINERFILE)
         .context("failed to write the baseline's Containerfile")?;
 

@@ -5,7 +5,7 @@
 mod measure;
 pub mod report;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -134,45 +134,4 @@ fn final_base_image(server: &Path) -> Result<String> {
         bail!("`{}` has no stage", project::display(&path));
     };
     Ok(last.image.clone())
-}
-
-/// The bytes of every file under `dir`: what a bind mount needs on the host.
-pub fn tree_bytes(dir: &Path) -> Result<u64> {
-    let mut total = 0;
-    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let unreadable = || format!("failed to read `{}`", project::display(&dir));
-        for entry in std::fs::read_dir(&dir).with_context(unreadable)? {
-            let entry = entry.with_context(unreadable)?;
-            let kind = entry.file_type().with_context(unreadable)?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                total += entry.metadata().with_context(unreadable)?.len();
-            }
-        }
-    }
-    Ok(total)
-}
-
-/// Copies `source` to `target`, for the runs that edit or tamper with the server.
-pub fn copy_tree(source: &Path, target: &Path) -> Result<()> {
-    std::fs::create_dir_all(target)
-        .with_context(|| format!("failed to create `{}`", target.display()))?;
-    let unreadable = || format!("failed to read `{}`", project::display(source));
-    for entry in std::fs::read_dir(source).with_context(unreadable)? {
-        let entry = entry.with_context(unreadable)?;
-        let name = entry.file_name();
-        if name == "node_modules" || name == ".git" {
-            continue;
-        }
-        let to = target.join(&name);
-        if entry.file_type().with_context(unreadable)?.is_dir() {
-            copy_tree(&entry.path(), &to)?;
-        } else {
-            std::fs::copy(entry.path(), &to)
-                .with_context(|| format!("failed to copy `{}`", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }

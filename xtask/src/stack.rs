@@ -1,6 +1,7 @@
 //! The pieces a live run puts together: a throwaway database, the server beside it, and the
 //! questions asked of a running server container (its user, its health from inside).
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -69,7 +70,7 @@ pub fn require_image(sh: &Shell, engine: &Engine, image: &str, hint: &str) -> Re
     }
     let program = engine.program();
     eprintln!("==> `{image}` is not in {program}'s local storage; pulling it");
-    let pulled = process::capture(xshell::cmd!(sh, "{program} pull {image}"), false)?;
+    let pulled = engine.pull(sh, image)?;
     if !pulled.succeeded() {
         bail!(
             "the image `{image}` is not in {program}'s local storage and could not be pulled:\n{}{hint}",
@@ -191,6 +192,29 @@ pub fn server_spec(
         env: database.server_env(),
         ..RunSpec::default()
     }
+}
+
+/// Where the bind-mount variant mounts the server's source.
+pub const MOUNT_POINT: &str = "/app";
+
+/// The server's command line in the stock image, whose entrypoint runs `deno` with it.
+pub const DENO_RUN: [&str; 5] = ["run", "--allow-net", "--allow-env", "--allow-read", "main.ts"];
+
+/// The stock `base_image` with `source` mounted read-only and the server's own command line:
+/// the server run without an image of its own.
+pub fn bind_mount_spec(
+    session: &Session,
+    role: &str,
+    base_image: &str,
+    source: &Path,
+    network: &str,
+    database: &Database,
+) -> RunSpec {
+    let mut spec = server_spec(session, role, base_image, network, database);
+    spec.binds = vec![format!("{}:{MOUNT_POINT}:ro", source.display())];
+    spec.workdir = Some(MOUNT_POINT.into());
+    spec.command = DENO_RUN.map(String::from).into();
+    spec
 }
 
 /// Gives `spec` a free host port for the server and returns it.

@@ -48,9 +48,16 @@ pub fn measure(setup: &Setup<'_>, repeats: usize) -> Result<Samples> {
     session.create(|| engine.create_network(sh, &network, &session.label, false))?;
     let database = stack::start_database(sh, engine, session, &network, POSTGRES_IMAGE)?;
     let database_port = live::free_port()?;
-    // The host's server reaches the database through a published port: a second container of
-    // the same image, on the same network, with its own data.
-    let host_database = host_database(setup, &network, database_port)?;
+    // The host's server reaches a second database, of the same image and with its own data,
+    // through a published port.
+    let host_database = stack::start_published_database(
+        sh,
+        engine,
+        session,
+        &network,
+        POSTGRES_IMAGE,
+        database_port,
+    )?;
     warm_host_cache(sh, setup.server)?;
 
     let mut samples = Samples::default();
@@ -192,12 +199,6 @@ find /app "$cache" -type f -exec cat {} + 2>/dev/null | wc -c"#
     output.trim().parse::<f64>().with_context(|| format!("`wc -c` printed `{}`", output.trim()))
 }
 
-/// A database for the server on the host, on a published port.
-fn host_database(setup: &Setup<'_>, network: &str, port: u16) -> Result<Database> {
-    let Setup { sh, engine, session, .. } = *setup;
-    stack::start_published_database(sh, engine, session, network, POSTGRES_IMAGE, port)
-}
-
 /// The host's Deno cache holds the server's dependencies, as a developer's does.
 fn warm_host_cache(sh: &Shell, server: &Path) -> Result<()> {
     let deno = tools::deno()?;
@@ -237,11 +238,8 @@ fn cold_starts(
     }
     let baked =
         start("baked image", stack::server_spec(session, "baked", &baked_tag, network, database))?;
-    let mut bind = stack::server_spec(session, "bind", setup.base_image, network, database);
-    bind.binds = vec![format!("{}:/app:ro", setup.server.display())];
-    bind.workdir = Some("/app".into());
-    bind.command =
-        ["run", "--allow-net", "--allow-env", "--allow-read", "main.ts"].map(String::from).into();
+    let bind =
+        stack::bind_mount_spec(session, "bind", setup.base_image, setup.server, network, database);
     let bind = start("bind mount", bind)?;
     let host = host_start(setup.server, host_database)?;
 

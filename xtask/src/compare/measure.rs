@@ -7,17 +7,12 @@ use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::engine::{BuildRequest, Engine, RunSpec};
+use crate::project;
 use crate::session::{RUN_LABEL, Session};
 use crate::stack::{self, Database};
 
 /// How long a start with no route out, or with no source, may take before it counts as failed.
 const OFFLINE_LIMIT: Duration = Duration::from_secs(20);
-
-/// Where the bind-mount variant mounts `server/`.
-const MOUNT_POINT: &str = "/app";
-
-/// The server's command line in the stock image, whose entrypoint runs `deno` with it.
-const DENO_RUN: [&str; 5] = ["run", "--allow-net", "--allow-env", "--allow-read", "main.ts"];
 
 pub struct Setup<'a> {
     pub sh: &'a Shell,
@@ -101,7 +96,7 @@ pub fn measure(setup: &Setup<'_>, database_image: &str) -> Result<Measured> {
 
     eprintln!("==> compare: a tampered lockfile");
     let tampered = setup.scratch.join("tampered");
-    super::copy_tree(setup.server, &tampered)?;
+    project::copy_tree(setup.server, &tampered)?;
     tamper_lockfile(&tampered)?;
     let baked_lock = build_refuses(setup, &tampered)?;
     let spec = bind_spec(setup, "bind-tampered", &tampered, &network, &database);
@@ -121,7 +116,7 @@ pub fn measure(setup: &Setup<'_>, database_image: &str) -> Result<Measured> {
         bind_offline,
         baked_user,
         bind_user,
-        bind_source_bytes: super::tree_bytes(setup.server)?,
+        bind_source_bytes: project::tree_bytes(setup.server)?,
         bind_downloaded_bytes,
         bind_without_source,
         baked_lock,
@@ -141,7 +136,6 @@ fn baked_spec(
     stack::server_spec(setup.session, role, image, network, database)
 }
 
-/// The stock image with `source` mounted read-only and the server's own command line.
 fn bind_spec(
     setup: &Setup<'_>,
     role: &str,
@@ -149,11 +143,7 @@ fn bind_spec(
     network: &str,
     database: &Database,
 ) -> RunSpec {
-    let mut spec = stack::server_spec(setup.session, role, setup.base_image, network, database);
-    spec.binds = vec![format!("{}:{MOUNT_POINT}:ro", source.display())];
-    spec.workdir = Some(MOUNT_POINT.into());
-    spec.command = DENO_RUN.map(String::from).into();
-    spec
+    stack::bind_mount_spec(setup.session, role, setup.base_image, source, network, database)
 }
 
 /// Runs `spec` and waits for it to turn healthy: on `port` when given, else from inside. The
@@ -260,7 +250,7 @@ fn edit_source(server: &Path, round: &str) -> Result<()> {
 fn baked_edit_loop(setup: &Setup<'_>, network: &str, database: &Database) -> Result<Start> {
     let Setup { sh, engine, .. } = *setup;
     let copy = setup.scratch.join("edit-baked");
-    super::copy_tree(setup.server, &copy)?;
+    project::copy_tree(setup.server, &copy)?;
     let (built, tag) = build(setup, &copy, "edit-1")?;
     if !built {
         return Ok(Err("the unedited copy did not build".into()));
@@ -287,7 +277,7 @@ fn baked_edit_loop(setup: &Setup<'_>, network: &str, database: &Database) -> Res
 fn bind_edit_loop(setup: &Setup<'_>, network: &str, database: &Database) -> Result<Start> {
     let Setup { sh, engine, .. } = *setup;
     let copy = setup.scratch.join("edit-bind");
-    super::copy_tree(setup.server, &copy)?;
+    project::copy_tree(setup.server, &copy)?;
     let mut spec = bind_spec(setup, "bind-edit", &copy, network, database);
     let port = stack::publish(&mut spec)?;
     if let Err(reason) = start(setup, &spec, Some(port), stack::HEALTH_LIMIT)? {

@@ -30,7 +30,6 @@ pub struct RunSpec {
     /// `--cap-drop=ALL` and `--security-opt=no-new-privileges`.
     pub unprivileged: bool,
     pub workdir: Option<String>,
-    pub user: Option<String>,
     pub entrypoint: Option<String>,
     /// Replaces the image's command; empty keeps it.
     pub command: Vec<String>,
@@ -143,6 +142,27 @@ impl Engine {
         process::read(self.command(sh, &["start", container])).map(drop)
     }
 
+    /// Pulls `image`, keeping the engine's output for a failure to show.
+    pub fn pull(&self, sh: &Shell, image: &str) -> Result<process::Captured> {
+        process::capture(self.command(sh, &["pull", image]), false)
+    }
+
+    /// The instruction behind each layer of `image`, build arguments included.
+    pub fn image_history(&self, sh: &Shell, image: &str) -> Result<String> {
+        let args = ["image", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image];
+        process::read(self.command(sh, &args))
+    }
+
+    /// The `NAME=value` environment `image` gives its containers.
+    pub fn image_env(&self, sh: &Shell, image: &str) -> Result<Vec<String>> {
+        let args = ["image", "inspect", "--format", "{{json .Config.Env}}", image];
+        let json = process::read(self.command(sh, &args))?;
+        let env: Option<Vec<String>> = serde_json::from_str(&json).with_context(|| {
+            format!("`image inspect` printed an environment that is not a list: `{json}`")
+        })?;
+        Ok(env.unwrap_or_default())
+    }
+
     /// Removes `container` and its anonymous volumes.
     pub fn remove_container(&self, sh: &Shell, container: &str) -> Result<()> {
         process::read(self.command(sh, &["rm", "--force", "--volumes", container])).map(drop)
@@ -219,9 +239,6 @@ fn run_arguments(engine: EngineName, spec: &RunSpec, detached: bool) -> Vec<Stri
     }
     if let Some(workdir) = &spec.workdir {
         args.extend(["--workdir".into(), workdir.clone()]);
-    }
-    if let Some(user) = &spec.user {
-        args.extend(["--user".into(), user.clone()]);
     }
     if let Some(entrypoint) = &spec.entrypoint {
         args.extend(["--entrypoint".into(), entrypoint.clone()]);

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use xshell::Shell;
 
-use crate::engine::{Engine, process};
+use crate::engine::Engine;
 use crate::rules;
 
 /// Prefixes of values that are secrets whatever they are called.
@@ -34,16 +34,8 @@ pub fn secret_like(text: &str) -> Vec<String> {
 /// Secret-looking values in `image`'s history (every instruction, build arguments included)
 /// and in its environment.
 pub fn image_secrets(sh: &Shell, engine: &Engine, image: &str) -> Result<Vec<String>> {
-    let program = engine.program();
-    let format = "{{.CreatedBy}}";
-    let history = process::read(xshell::cmd!(
-        sh,
-        "{program} image history --no-trunc --format {format} {image}"
-    ))?;
-    let env_format = "{{json .Config.Env}}";
-    let env =
-        process::read(xshell::cmd!(sh, "{program} image inspect --format {env_format} {image}"))?;
-    let env: Vec<String> = serde_json::from_str(&env).unwrap_or_default();
+    let history = engine.image_history(sh, image)?;
+    let env = engine.image_env(sh, image)?;
     let mut found = secret_like(&history);
     for variable in &env {
         found.extend(secret_like(variable));
